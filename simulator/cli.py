@@ -1,0 +1,142 @@
+"""Stage 6, the command line: argparse, dispatch and exit codes; no logic of its own.
+
+Exit status: 0 every expectation holds, 1 an expectation fails, 2 the input is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ScenarioError, SimulatorError, UsageError
+from .model import Scenario
+from .report import render_json, render_table, render_trace
+from .scenario import flow_from_options, load_file
+from .simulate import simulate, trace
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="sgsim",
+        description="Simulate packets through Tencent Cloud load balancers and security groups.",
+    )
+    top.add_argument("--version", action="version", version=f"sgsim {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    replay = commands.add_parser(
+        "replay",
+        help="replay scenario files: every flow and health check, with the deciding rule",
+        description="Replay scenario files (a folder means every *.yaml in it, sorted). "
+        "Exit status 0: every expectation holds; 1: one fails; 2: invalid input.",
+    )
+    replay.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder")
+    replay.add_argument("--format", choices=("table", "json"), default="table")
+
+    one = commands.add_parser(
+        "trace",
+        help="trace one flow hop by hop, request and reply, for every backend the CLB may pick",
+    )
+    one.add_argument("file", metavar="FILE", help="scenario file")
+    one.add_argument(
+        "--from", dest="source", required=True, metavar="NAME", help="client or instance"
+    )
+    one.add_argument(
+        "--to", required=True, metavar="TARGET:PORT", help="LB:PORT, INSTANCE:PORT or ADDRESS:PORT"
+    )
+    one.add_argument(
+        "--protocol", metavar="P", help="TCP, UDP, ICMP, ICMPv6 or GRE (default: the listener's)"
+    )
+    one.add_argument("--src-port", type=int, metavar="N", help="source port (default 50000)")
+    one.add_argument("--format", choices=("text", "json"), default="text")
+    return top
+
+
+def scenario_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(path.glob("*.yaml"))
+            if not found:
+                raise UsageError(f"{name}: no *.yaml scenario files in this folder")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{name}: no such file or folder")
+    return files
+
+
+def load_all(files: Sequence[Path]) -> list[Scenario]:
+    """Every scenario, or every file's error on stderr and ``ScenarioError`` for the first."""
+    scenarios, errors = [], []
+    for file in files:
+        try:
+            scenarios.append(load_file(file))
+        except ScenarioError as error:
+            errors.append(error)
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        raise errors[0]
+    return scenarios
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    results = [simulate(s) for s in load_all(scenario_files(args.paths))]
+    render = render_json if args.format == "json" else render_table
+    sys.stdout.write(render(results))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    (scenario,) = load_all([Path(args.file)])
+    try:
+        flow = flow_from_options(
+            scenario, source=args.source, to=args.to, protocol=args.protocol, src_port=args.src_port
+        )
+    except ScenarioError as error:
+        option = {
+            "from": "--from",
+            "to": "--to",
+            "protocol": "--protocol",
+            "src_port": "--src-port",
+        }
+        raise UsageError(
+            f"{option.get(error.field.split('.')[-1], error.field)}: {error.message}"
+        ) from None
+    result = trace(scenario, flow)
+    if args.format == "json":
+        import json
+
+        from .report import flow_json
+
+        sys.stdout.write(json.dumps(flow_json(result), indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(render_trace(result))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run sgsim with ``argv`` (default: the process's arguments) and return the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "replay":
+            return run_replay(args)
+        return run_trace(args)
+    except ScenarioError:
+        return EXIT_INVALID  # already printed, one line per file
+    except SimulatorError as error:
+        print(f"sgsim: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

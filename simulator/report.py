@@ -1,0 +1,242 @@
+"""Stage 5, reports: simulation results -> rows -> a table, JSON, or a trace.
+
+The table and the JSON are two renderings of the same results; both are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from .model import Checkpoint, Decision
+from .simulate import FlowResult, HealthResult, Hop, Path, ScenarioResult
+
+MARKS = {True: "PASS", False: "FAIL", None: "-"}
+
+
+def describe(hop: Hop | None) -> str:
+    """The deciding hop in one line, e.g. ``sg-web inbound #3: 0.0.0.0/0 + 8080 drop``."""
+    if hop is None:
+        return "-"
+    if hop.decision in (Decision.ACCEPT, Decision.DROP) and hop.checkpoint in (
+        Checkpoint.SECURITY_GROUP, Checkpoint.CLB_SECURITY_GROUP, Checkpoint.NETWORK_ACL,
+    ):  # fmt: skip
+        where = f"{hop.group} {hop.direction}"
+        if hop.partly:
+            what = f"#{hop.index}: {hop.rule}" if hop.index is not None else "default DROP"
+            return f"{where}: only part of the source range is allowed, rest by {what}"
+        if hop.index is not None:
+            return f"{where} #{hop.index}: {hop.rule}"
+        if hop.leg.value == "reply" and hop.decision is Decision.ACCEPT:
+            return f"{where}: established connection"
+        default = "default deny" if hop.checkpoint is Checkpoint.NETWORK_ACL else "default DROP"
+        return f"{where}: no rule matched, {default}"
+    return f"{hop.node} {hop.checkpoint}: {hop.reason}"
+
+
+def flow_decided_by(result: FlowResult) -> str:
+    """The deciding rule of every path, said once where all paths agree."""
+    texts = [describe(p.deciding_hop) for p in result.paths]
+    if len(set(texts)) <= 1:
+        return texts[0] if texts else "-"
+    return "; ".join(f"{p.backend}: {t}" for p, t in zip(result.paths, texts, strict=True))
+
+
+def flow_target(result: FlowResult) -> str:
+    return result.flow.written_to
+
+
+def flow_rows(results: Sequence[FlowResult]) -> list[list[str]]:
+    return [
+        [
+            r.flow.name or "",
+            r.flow.source,
+            flow_target(r),
+            str(r.protocol),
+            str(r.verdict),
+            str(r.flow.expect or "-"),
+            MARKS[r.ok],
+            flow_decided_by(r),
+        ]
+        for r in results
+    ]
+
+
+def health_rows(results: Sequence[HealthResult]) -> list[list[str]]:
+    return [
+        [
+            f"{h.load_balancer}:{h.listener.key}",
+            str(h.backend),
+            str(h.port),
+            h.source,
+            str(h.status),
+            str(h.expected or "-"),
+            MARKS[h.ok],
+            describe(h.path.deciding_hop) if h.enabled else "checks disabled: counted healthy",
+        ]
+        for h in results
+    ]
+
+
+FLOW_HEADERS = ["flow", "from", "to", "proto", "verdict", "expected", "check", "decided by"]
+HEALTH_HEADERS = [
+    "listener",
+    "backend",
+    "port",
+    "source",
+    "status",
+    "expected",
+    "check",
+    "decided by",
+]
+
+
+def summary(result: ScenarioResult) -> str:
+    checked = [r.ok for r in (*result.flows, *result.health_checks) if r.ok is not None]
+    failed = checked.count(False)
+    healthy = sum(1 for h in result.health_checks if h.status.value == "healthy")
+    verdict = (
+        "ok" if failed == 0 else f"FAILED: {failed} of {len(checked)} expectations do not hold"
+    )
+    return (
+        f"{len(result.flows)} flows, {healthy}/{len(result.health_checks)} health checks healthy, "
+        f"{len(checked) - failed}/{len(checked)} expectations hold: {verdict}"
+    )
+
+
+def render_table(results: Sequence[ScenarioResult]) -> str:
+    blocks = []
+    for result in results:
+        lines = [f"== {result.scenario.file}: {result.scenario.title}"]
+        if result.flows:
+            lines += ["", tabulate(flow_rows(result.flows), FLOW_HEADERS, tablefmt="simple")]
+        if result.health_checks:
+            lines += [
+                "",
+                tabulate(health_rows(result.health_checks), HEALTH_HEADERS, tablefmt="simple"),
+            ]
+        lines += ["", summary(result)]
+        blocks.append("\n".join(lines))
+    if len(results) > 1:
+        failed = sum(1 for r in results if not r.ok)
+        blocks.append(f"{len(results)} scenarios, {failed} with failing expectations")
+    return "\n\n".join(blocks) + "\n"
+
+
+# -- JSON ------------------------------------------------------------------------------
+def hop_json(hop: Hop) -> dict[str, Any]:
+    return {
+        "node": hop.node,
+        "checkpoint": str(hop.checkpoint),
+        "direction": str(hop.direction) if hop.direction else None,
+        "group": hop.group,
+        "index": hop.index,
+        "decision": str(hop.decision),
+        "rule": hop.rule,
+        "reason": hop.reason,
+        "leg": str(hop.leg),
+        "packet": hop.packet,
+        "partly": hop.partly,
+    }
+
+
+def path_json(path: Path) -> dict[str, Any]:
+    blocked = path.blocked_at
+    return {
+        "backend": path.backend,
+        "verdict": str(path.verdict),
+        "blocked_at": hop_json(blocked) if blocked else None,
+        "decided_by": describe(path.deciding_hop),
+        "hops": [hop_json(h) for h in path.hops],
+    }
+
+
+def flow_json(result: FlowResult) -> dict[str, Any]:
+    flow = result.flow
+    return {
+        "name": flow.name,
+        "from": flow.source,
+        "to": flow.written_to,
+        "protocol": str(result.protocol),
+        "src_port": flow.src_port if result.protocol.has_ports else None,
+        "verdict": str(result.verdict),
+        "expected": str(flow.expect) if flow.expect else None,
+        "ok": result.ok,
+        "decided_by": flow_decided_by(result),
+        "unhealthy_backends": list(result.unhealthy),
+        "all_backends_unhealthy": result.all_unhealthy,
+        "paths": [path_json(p) for p in result.paths],
+    }
+
+
+def health_json(result: HealthResult) -> dict[str, Any]:
+    blocked = result.blocked_at
+    return {
+        "listener": f"{result.load_balancer}:{result.listener.key}",
+        "backend": result.backend.instance,
+        "backend_port": result.backend.port,
+        "port": result.port,
+        "source": result.source,
+        "enabled": result.enabled,
+        "status": str(result.status),
+        "expected": str(result.expected) if result.expected else None,
+        "ok": result.ok,
+        "blocked_at": hop_json(blocked) if blocked else None,
+        "decided_by": describe(result.path.deciding_hop) if result.enabled else None,
+        "hops": [hop_json(h) for h in result.hops],
+    }
+
+
+def report_json(result: ScenarioResult) -> dict[str, Any]:
+    return {
+        "file": result.scenario.file,
+        "title": result.scenario.title,
+        "ok": result.ok,
+        "flows": [flow_json(f) for f in result.flows],
+        "health_checks": [health_json(h) for h in result.health_checks],
+    }
+
+
+def render_json(results: Sequence[ScenarioResult]) -> str:
+    document = {"ok": all(r.ok for r in results), "scenarios": [report_json(r) for r in results]}
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# -- traces ----------------------------------------------------------------------------
+def render_trace(result: FlowResult) -> str:
+    """Every path of one flow, hop by hop, request then reply."""
+    flow = result.flow
+    head = f"{flow.source} -> {flow.written_to} ({result.protocol}): {result.verdict}"
+    lines = [head]
+    if result.all_unhealthy:
+        lines.append(
+            "every backend fails its health check, so the CLB forwards to all of them (§3.8)"
+        )
+    elif result.unhealthy:
+        lines.append("not picked, failing health checks: " + ", ".join(result.unhealthy))
+    for number, path in enumerate(result.paths, 1):
+        where = f"backend {path.backend}" if path.backend else "direct"
+        lines += ["", f"path {number} of {len(result.paths)} ({where}): {path.verdict}"]
+        lines.append(render_hops(path.hops))
+        lines.append(f"decided by: {describe(path.deciding_hop)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_hops(hops: Sequence[Hop]) -> str:
+    rows = [
+        [
+            step,
+            str(h.leg),
+            h.packet,
+            f"{h.node} {h.checkpoint}" + (f" {h.direction}" if h.direction else ""),
+            str(h.decision),
+            (f"{h.group} #{h.index}: {h.rule} - " if h.index is not None else "") + h.reason,
+        ]
+        for step, h in enumerate(hops, 1)
+    ]
+    return tabulate(
+        rows, ["#", "leg", "packet", "checkpoint", "decision", "why"], tablefmt="simple"
+    )

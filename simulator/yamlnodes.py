@@ -1,0 +1,209 @@
+"""Stage 2, YAML with line numbers: composed nodes -> plain values that remember their lines.
+
+``load`` returns ``Located`` mappings and lists whose items know the line they were written on,
+so every later mistake can be reported as ``FILE:LINE: FIELD``. Line numbers come from the YAML
+node marks (``yaml.compose``), never from keys injected into the data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, NoReturn, TypeVar
+
+import yaml
+
+from .errors import ScenarioError, did_you_mean
+
+
+class LocatedDict(dict[str, Any]):
+    """A mapping from YAML with the line of itself and of each key."""
+
+    line: int
+    key_lines: dict[str, int]
+
+
+class LocatedList(list[Any]):
+    """A sequence from YAML with the line of itself and of each item."""
+
+    line: int
+    item_lines: list[int]
+
+
+def line_of(value: Any, default: int) -> int:
+    return getattr(value, "line", default)
+
+
+def load(text: str, file: str) -> Any:
+    """Parse one YAML document, keeping line numbers; errors become ``ScenarioError``."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = error.problem or "malformed YAML"
+        raise ScenarioError(
+            f"malformed YAML: {problem}", file=file, line=line, field="yaml"
+        ) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"malformed YAML: {error}", file=file, line=1, field="yaml") from None
+    if node is None:
+        return None
+    return _convert(node, file, yaml.SafeLoader(""))
+
+
+def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result = LocatedDict()
+        result.line = line
+        result.key_lines = {}
+        for key_node, value_node in _pairs(node, file):
+            key = _convert(key_node, file, constructor)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise ScenarioError(
+                    f"keys must be text, got {key!r}", file=file, line=key_line, field=str(key)
+                )
+            if key in result:
+                raise ScenarioError(
+                    f"duplicate key (first given on line {result.key_lines[key]})",
+                    file=file,
+                    line=key_line,
+                    field=key,
+                )
+            result[key] = _convert(value_node, file, constructor)
+            result.key_lines[key] = key_line
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = LocatedList(_convert(item, file, constructor) for item in node.value)
+        items.line = line
+        items.item_lines = [item.start_mark.line + 1 for item in node.value]
+        return items
+    try:
+        return constructor.construct_object(node, deep=True)
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"bad value: {error}", file=file, line=line, field="yaml") from None
+
+
+def _pairs(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The key/value pairs of a mapping, with YAML merge keys (``<<: *base``) expanded."""
+    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    merged: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            sources = (
+                value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            )
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise ScenarioError(
+                        "a merge key (<<) takes a mapping",
+                        file=file,
+                        line=key_node.start_mark.line + 1,
+                        field="<<",
+                    )
+                merged.extend(_pairs(source, file))
+        else:
+            pairs.append((key_node, value_node))
+    own = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
+    return [p for p in merged if p[0].value not in own] + pairs
+
+
+class Reader:
+    """Typed access to located YAML values; every failure names FILE:LINE: FIELD."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, line: int, field: str, message: str) -> NoReturn:
+        raise ScenarioError(message, file=self.file, line=line, field=field)
+
+    def mapping(
+        self,
+        value: Any,
+        field: str,
+        line: int,
+        *,
+        required: tuple[str, ...] = (),
+        optional: tuple[str, ...] = (),
+    ) -> LocatedDict:
+        """A mapping with exactly the allowed keys (an unknown key is an error)."""
+        if not isinstance(value, LocatedDict):
+            self.fail(line, field, f"expected a mapping, got {_kind(value)}")
+        allowed = (*required, *optional)
+        if allowed:
+            for key in value:
+                if key not in allowed:
+                    self.fail(
+                        value.key_lines[key],
+                        _join(field, key),
+                        "unknown key"
+                        + did_you_mean(key, allowed, f"; expected one of {', '.join(allowed)}"),
+                    )
+        for key in required:
+            if key not in value:
+                self.fail(value.line, _join(field, key), "required key is missing")
+        return value
+
+    def items(self, value: Any, field: str, line: int) -> list[tuple[Any, str, int]]:
+        """The items of a list, each with its field path and line; null is an empty list."""
+        if value is None:
+            return []
+        if not isinstance(value, LocatedList):
+            self.fail(line, field, f"expected a list, got {_kind(value)}")
+        return [(v, f"{field}[{i}]", value.item_lines[i]) for i, v in enumerate(value)]
+
+    def entries(self, value: Any, field: str, line: int) -> list[tuple[str, Any, str, int]]:
+        """The entries of a named mapping (name -> definition); null is empty."""
+        if value is None:
+            return []
+        mapping = self.mapping(value, field, line)
+        return [(k, v, _join(field, k), mapping.key_lines[k]) for k, v in mapping.items()]
+
+    def text(self, value: Any, field: str, line: int) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.fail(line, field, f"expected text, got {_kind(value)}")
+        text = str(value).strip()
+        if not text:
+            self.fail(line, field, "must not be empty")
+        return text
+
+    def boolean(self, value: Any, field: str, line: int) -> bool:
+        if not isinstance(value, bool):
+            self.fail(line, field, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def port(self, value: Any, field: str, line: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(line, field, f"expected a port number, got {_kind(value)}")
+        if not 1 <= value <= 65535:
+            self.fail(line, field, f"port {value} is out of range 1-65535")
+        return value
+
+    def choice(self, value: Any, field: str, line: int, enum: type[E]) -> E:
+        """One of an enum's values, matched without regard to case."""
+        text = self.text(value, field, line)
+        for member in enum:
+            if member.value.lower() == text.lower():
+                return member
+        names = [m.value for m in enum]
+        self.fail(
+            line, field, f"'{text}' is not one of {', '.join(names)}" + did_you_mean(text, names)
+        )
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _join(field: str, key: str) -> str:
+    return f"{field}.{key}" if field else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
