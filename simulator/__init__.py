@@ -9,8 +9,9 @@ Load a scenario, simulate it, and read each flow's verdict and deciding rule::
 from .errors import RuleError, ScenarioError, SimulatorError, UsageError
 from .evaluate import ConnectionTable, Evaluation, Packet, RuleRef, first_match
 from .model import Action, Decision, Direction, Health, PortRange, Protocol, Rule, Scenario, Verdict
+from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 from .scenario import load_file, load_text
-from .simulate import FlowResult, HealthResult, Hop, Path, ScenarioResult, simulate, trace
+from .simulate import simulate, trace
 
 __version__ = "0.1.0"
 

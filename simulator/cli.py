@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from .errors import ScenarioError, SimulatorError, UsageError
 from .model import Scenario
-from .report import render_json, render_table, render_trace
+from .report import render_flow_json, render_json, render_table, render_trace
 from .scenario import flow_from_options, load_file
 from .simulate import simulate, trace
 
@@ -80,8 +80,8 @@ def load_all(files: Sequence[Path]) -> list[Scenario]:
             scenarios.append(load_file(file))
         except ScenarioError as error:
             errors.append(error)
-    for error in errors:
-        print(error, file=sys.stderr)
+    for each in errors:
+        print(each, file=sys.stderr)
     if errors:
         raise errors[0]
     return scenarios
@@ -112,11 +112,7 @@ def run_trace(args: argparse.Namespace) -> int:
         ) from None
     result = trace(scenario, flow)
     if args.format == "json":
-        import json
-
-        from .report import flow_json
-
-        sys.stdout.write(json.dumps(flow_json(result), indent=2, sort_keys=True) + "\n")
+        sys.stdout.write(render_flow_json(result))
     else:
         sys.stdout.write(render_trace(result))
     return EXIT_OK

@@ -132,7 +132,8 @@ def _merge(parts: list[Part]) -> list[Part]:
         nets = [p.addresses for p in parts if (p.action, p.decided_by) == (action, ref)]
         for version in (4, 6):
             same = [n for n in nets if n.version == version]
-            merged.extend(Part(n, action, ref) for n in ipaddress.collapse_addresses(same))  # type: ignore[misc]
+            collapsed: Iterable[Network] = ipaddress.collapse_addresses(same)  # type: ignore[type-var]
+            merged.extend(Part(n, action, ref) for n in collapsed)
     return merged
 
 

@@ -352,7 +352,7 @@ class Scenario:
         return next((a for a in self.network_acls if subnet in a.subnets), None)
 
     def host_address(self, name: str) -> Address:
-        for host in (*self.clients, *self.instances):
-            if host.name == name:
-                return host.ip
-        raise KeyError(name)
+        for client in self.clients:
+            if client.name == name:
+                return client.ip
+        return self.instance(name).ip

@@ -12,7 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .model import Checkpoint, Decision
-from .simulate import FlowResult, HealthResult, Hop, Path, ScenarioResult
+from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 
 MARKS = {True: "PASS", False: "FAIL", None: "-"}
 
@@ -95,7 +95,8 @@ HEALTH_HEADERS = [
 
 
 def summary(result: ScenarioResult) -> str:
-    checked = [r.ok for r in (*result.flows, *result.health_checks) if r.ok is not None]
+    oks = [f.ok for f in result.flows] + [h.ok for h in result.health_checks]
+    checked = [ok for ok in oks if ok is not None]
     failed = checked.count(False)
     healthy = sum(1 for h in result.health_checks if h.status.value == "healthy")
     verdict = (
@@ -201,7 +202,17 @@ def report_json(result: ScenarioResult) -> dict[str, Any]:
 
 
 def render_json(results: Sequence[ScenarioResult]) -> str:
+    """The contract's report: ``{"ok": bool, "scenarios": [REPORT, ...]}``."""
     document = {"ok": all(r.ok for r in results), "scenarios": [report_json(r) for r in results]}
+    return _dump(document)
+
+
+def render_flow_json(result: FlowResult) -> str:
+    """One traced flow, in the shape of a flow of the report."""
+    return _dump(flow_json(result))
+
+
+def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

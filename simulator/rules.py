@@ -77,8 +77,8 @@ def parse_ports(text: str) -> tuple[PortRange, ...]:
     if text.lower() == "all":
         return (PortRange.all(),)
     ranges = []
-    for item in text.split(","):
-        item = item.strip()
+    for raw in text.split(","):
+        item = raw.strip()
         if not item:
             raise RuleError(f"empty item in port list '{text}'")
         low_text, dash, high_text = item.partition("-")

@@ -11,6 +11,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeAlias
 
 import networkx as nx
 
@@ -29,6 +30,12 @@ from .model import (
     Scenario,
     TargetKind,
 )
+
+if TYPE_CHECKING:
+    Graph: TypeAlias = nx.MultiDiGraph[str]  # nodes are names; edge keys are text
+else:
+    Graph = nx.MultiDiGraph
+EdgeKey = tuple[str, str, str]
 
 
 class Role(StrEnum):
@@ -139,9 +146,9 @@ def probe_key(listener: Listener, backend: Backend) -> str:
     return f"{Link.PROBE} {listener.key} {backend}"
 
 
-def build(scenario: Scenario) -> nx.MultiDiGraph:
+def build(scenario: Scenario) -> Graph:
     """The graph of a scenario: every way a packet of its flows and health checks can go."""
-    graph = nx.MultiDiGraph()
+    graph: Graph = nx.MultiDiGraph()
     instances = {i.name: i for i in scenario.instances}
     for client in scenario.clients:
         graph.add_node(client.name, role=Role.CLIENT, address=client.ip)
@@ -168,9 +175,10 @@ def build(scenario: Scenario) -> nx.MultiDiGraph:
                 _add_backend_edges(
                     graph, scenario, lb, listener, backend, instances[backend.instance]
                 )
+    targets = [n for n in graph if graph.nodes[n]["role"] in (Role.INSTANCE, Role.ADDRESS)]
     for source in sources:
-        for node, data in list(graph.nodes(data=True)):
-            if node == source or data["role"] not in (Role.INSTANCE, Role.ADDRESS):
+        for node in targets:
+            if node == source:
                 continue
             target = instances.get(node)
             checks = (
@@ -182,7 +190,7 @@ def build(scenario: Scenario) -> nx.MultiDiGraph:
 
 
 def _add_backend_edges(
-    graph: nx.MultiDiGraph,
+    graph: Graph,
     scenario: Scenario,
     lb: LoadBalancer,
     listener: Listener,

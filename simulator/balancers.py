@@ -1,0 +1,232 @@
+"""Stage 2, scenario loading: load balancers, their listeners, backends and health checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .model import (
+    Address,
+    Backend,
+    HealthCheckSettings,
+    HealthProtocol,
+    HealthSource,
+    Instance,
+    Listener,
+    ListenerProtocol,
+    LoadBalancer,
+    LoadBalancerType,
+    NetworkAcl,
+    NetworkType,
+    Protocol,
+)
+from .scenario_base import ScenarioReader
+from .yamlnodes import LocatedDict
+
+LB_KEYS = (
+    "type", "network", "classic", "created", "vip", "security_groups",
+    "bypass_backend_security_groups", "listeners",
+)  # fmt: skip
+LISTENER_KEYS = ("protocol", "port", "backends", "persistent_connections", "health_check")
+HEALTH_KEYS = ("enabled", "source", "protocol", "port")
+
+
+class BalancerReader(ScenarioReader):
+    """Reads ``load_balancers`` (SEMANTICS §3)."""
+
+    # -- load balancers ------------------------------------------------------------------
+    def lb_head(
+        self, name: str, value: Any, field: str, line: int
+    ) -> tuple[str, Address, LocatedDict, int]:
+        self.name(name, "load balancer", field, line)
+        data = self.mapping(value, field, line, required=("type", "vip"), optional=LB_KEYS)
+        return (
+            name,
+            self.address(data["vip"], f"{field}.vip", data.key_lines["vip"], name),
+            data,
+            line,
+        )
+
+    def load_balancer(
+        self,
+        head: tuple[str, Address, LocatedDict, int],
+        instances: dict[str, Instance],
+        groups: dict[str, int],
+        acls: list[NetworkAcl],
+    ) -> LoadBalancer:
+        name, vip, data, line = head
+        field = f"load_balancers.{name}"
+        kl = data.key_lines
+
+        def at(key: str) -> tuple[Any, str, int]:
+            return data[key], f"{field}.{key}", kl[key]
+
+        lb_type = self.choice(*at("type"), LoadBalancerType)
+        network = self.choice(*at("network"), NetworkType) if "network" in data else NetworkType.VPC
+        classic = self.boolean(*at("classic")) if "classic" in data else False
+        created = self.created(*at("created")) if "created" in data else None
+        bypass = (
+            self.boolean(*at("bypass_backend_security_groups"))
+            if "bypass_backend_security_groups" in data
+            else False
+        )
+        classic_private = classic and lb_type is LoadBalancerType.PRIVATE
+        lb_groups: list[str] = []
+        for value, item_field, item_line in self.items(
+            data.get("security_groups"), f"{field}.security_groups", kl.get("security_groups", line)
+        ):
+            if classic_private:
+                self.fail(
+                    item_line,
+                    item_field,
+                    "a classic private load balancer cannot have security groups (SEMANTICS §3.2)",
+                )
+            group = self.reference(
+                self.text(value, item_field, item_line),
+                groups,
+                "security group",
+                item_field,
+                item_line,
+            )
+            if group in lb_groups:
+                self.fail(item_line, item_field, f"security group '{group}' is bound twice")
+            lb_groups.append(group)
+        if bypass and classic_private:
+            self.fail(
+                kl["bypass_backend_security_groups"],
+                f"{field}.bypass_backend_security_groups",
+                "a classic private load balancer cannot bypass backend security groups (SEMANTICS §3.4)",
+            )
+        listeners: list[Listener] = []
+        for value, item_field, item_line in self.items(
+            data.get("listeners"), f"{field}.listeners", kl.get("listeners", line)
+        ):
+            listener = self.listener(value, item_field, item_line, instances)
+            for other in listeners:
+                if (
+                    other.port == listener.port
+                    and other.protocol.transport is listener.protocol.transport
+                ):
+                    self.fail(
+                        listener.line,
+                        f"{item_field}.port",
+                        f"{listener.protocol.transport} port {listener.port} is already used by the {other.key} listener on line {other.line}",
+                    )
+            listeners.append(listener)
+        if network is NetworkType.BASIC:
+            self.check_basic_network(name, listeners, instances, acls, field, line)
+        return LoadBalancer(
+            name,
+            lb_type,
+            vip,
+            tuple(listeners),
+            network,
+            classic,
+            created,
+            tuple(lb_groups),
+            bypass,
+            line,
+        )
+
+    def created(self, value: Any, field: str, line: int) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(self.text(value, field, line))
+        except ValueError:
+            self.fail(line, field, f"'{value}' is not a date; write YYYY-MM-DD")
+
+    def check_basic_network(
+        self,
+        name: str,
+        listeners: list[Listener],
+        instances: dict[str, Instance],
+        acls: list[NetworkAcl],
+        field: str,
+        line: int,
+    ) -> None:
+        for listener in listeners:
+            for backend in listener.backends:
+                subnet = instances[backend.instance].subnet
+                acl = next((a for a in acls if subnet in a.subnets), None)
+                if acl is not None:
+                    self.fail(
+                        line,
+                        f"{field}.network",
+                        f"a basic-network load balancer's backend '{backend.instance}' is in subnet '{subnet}' with network ACL '{acl.name}'; network ACLs exist only in VPCs",
+                    )
+
+    def listener(
+        self, value: Any, field: str, line: int, instances: dict[str, Instance]
+    ) -> Listener:
+        data = self.mapping(
+            value, field, line, required=("protocol", "port", "backends"), optional=LISTENER_KEYS
+        )
+        kl = data.key_lines
+        protocol = self.choice(
+            data["protocol"], f"{field}.protocol", kl["protocol"], ListenerProtocol
+        )
+        port = self.port(data["port"], f"{field}.port", kl["port"])
+        backends: list[Backend] = []
+        for item, item_field, item_line in self.items(
+            data["backends"], f"{field}.backends", kl["backends"]
+        ):
+            backend = self.backend(item, item_field, item_line, instances)
+            if backend in backends:
+                self.fail(item_line, item_field, f"backend {backend} is listed twice")
+            backends.append(backend)
+        persistent = False
+        if "persistent_connections" in data:
+            persistent = self.boolean(
+                data["persistent_connections"],
+                f"{field}.persistent_connections",
+                kl["persistent_connections"],
+            )
+            if persistent and not protocol.layer7:
+                self.fail(
+                    kl["persistent_connections"],
+                    f"{field}.persistent_connections",
+                    f"persistent connections exist only on layer-7 (HTTP, HTTPS) listeners, not {protocol}",
+                )
+        check = self.health_settings(
+            data.get("health_check"),
+            f"{field}.health_check",
+            kl.get("health_check", line),
+            protocol,
+        )
+        return Listener(protocol, port, tuple(backends), persistent, check, line)
+
+    def backend(self, value: Any, field: str, line: int, instances: dict[str, Instance]) -> Backend:
+        text = self.text(value, field, line)
+        name, colon, port_text = text.rpartition(":")
+        if not colon:
+            self.fail(line, field, f"'{text}' is not INSTANCE:PORT")
+        name = self.reference(name, instances, "instance", field, line)
+        if not port_text.isdigit():
+            self.fail(line, field, f"'{port_text}' is not a port number")
+        return Backend(name, self.port(int(port_text), field, line))
+
+    def health_settings(
+        self, value: Any, field: str, line: int, listener: ListenerProtocol
+    ) -> HealthCheckSettings:
+        default_protocol = (
+            HealthProtocol.UDP if listener.transport is Protocol.UDP else HealthProtocol.TCP
+        )
+        if value is None:
+            return HealthCheckSettings(protocol=default_protocol)
+        data = self.mapping(value, field, line, optional=HEALTH_KEYS)
+        kl = data.key_lines
+        return HealthCheckSettings(
+            enabled=self.boolean(data["enabled"], f"{field}.enabled", kl["enabled"])
+            if "enabled" in data
+            else True,
+            source=self.choice(data["source"], f"{field}.source", kl["source"], HealthSource)
+            if "source" in data
+            else HealthSource.AUTO,
+            protocol=self.choice(
+                data["protocol"], f"{field}.protocol", kl["protocol"], HealthProtocol
+            )
+            if "protocol" in data
+            else default_protocol,
+            port=self.port(data["port"], f"{field}.port", kl["port"]) if "port" in data else None,
+        )

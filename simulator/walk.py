@@ -1,0 +1,307 @@
+"""Stage 4, walking: the checkpoints of a path -> hops, request then reply.
+
+A path is walked checkpoint by checkpoint: first the request, stopping at the first DROP, then
+the reply, which security groups accept by connection state and stateless ACLs evaluate again
+with addresses and ports swapped (SEMANTICS §1.6, §2.1, §4).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .evaluate import ConnectionTable, Evaluation, Packet, first_match, ordered
+from .model import (
+    Action,
+    Address,
+    Backend,
+    Checkpoint,
+    Decision,
+    Direction,
+    Leg,
+    Listener,
+    Network,
+    Protocol,
+    Scenario,
+)
+from .results import Hop
+from .topology import (
+    AclCheck,
+    Check,
+    ClbSecurityGroupCheck,
+    ListenerCheck,
+    LoopbackCheck,
+    SecurityGroupCheck,
+    ServiceCheck,
+)
+
+
+@dataclass
+class Context:
+    """What checkpoints need to know beyond the packet: the flow's listener and origin."""
+
+    origin: str | None = None
+    listener: Listener | None = None
+    port: int | None = None
+    protocol: Protocol | None = None
+    backend: Backend | None = None
+
+
+def host(address: Address) -> Network:
+    return ipaddress.ip_network(address)
+
+
+def show(packet: Packet) -> str:
+    def end(net: Network, port: int | None) -> str:
+        text = str(net.network_address) if net.num_addresses == 1 else str(net)
+        if port is None:
+            return text
+        return f"[{text}]:{port}" if net.version == 6 else f"{text}:{port}"
+
+    return f"{packet.protocol} {end(packet.src, packet.src_port)} -> {end(packet.dst, packet.dst_port)}"
+
+
+@dataclass
+class Walker:
+    """Walks paths of one scenario."""
+
+    scenario: Scenario
+
+    # -- walking -------------------------------------------------------------------------
+    def walk(
+        self, segments: Sequence[tuple[Sequence[Check], Packet]], context: Context
+    ) -> list[Hop]:
+        """Hops of the request over every segment, then of the reply back over them."""
+        table = ConnectionTable()
+        hops: list[Hop] = []
+        for checks, packet in segments:
+            for check in checks:
+                hop = self.request_hop(check, packet, table, context)
+                if hop is not None:
+                    hops.append(hop)
+                    if hop.decision is Decision.DROP:
+                        return hops
+        for checks, packet in reversed(segments):
+            reply = packet.reply()
+            for check in reversed(checks):
+                hop = self.reply_hop(check, reply, table)
+                if hop is not None:
+                    hops.append(hop)
+                    if hop.decision is Decision.DROP:
+                        return hops
+        return hops
+
+    def request_hop(
+        self, check: Check, packet: Packet, table: ConnectionTable, context: Context
+    ) -> Hop | None:
+        shown = show(packet)
+        leg = Leg.REQUEST
+        match check:
+            case SecurityGroupCheck(node, groups, direction, bypassed_by, implicit):
+                if bypassed_by is not None:
+                    hop = Hop(
+                        node,
+                        Checkpoint.SECURITY_GROUP,
+                        direction,
+                        Decision.BYPASS,
+                        f"{bypassed_by} bypasses backend security groups (§3.4)",
+                        leg,
+                        shown,
+                    )
+                elif implicit is not None:
+                    hop = Hop(
+                        node,
+                        Checkpoint.SECURITY_GROUP,
+                        direction,
+                        Decision.IMPLICIT,
+                        f"{implicit} (§3.5)",
+                        leg,
+                        shown,
+                    )
+                elif not groups:
+                    hop = Hop(
+                        node,
+                        Checkpoint.SECURITY_GROUP,
+                        direction,
+                        Decision.IMPLICIT,
+                        f"{node} is bound to no security group, so none filters it (§1.7)",
+                        leg,
+                        shown,
+                    )
+                else:
+                    hop = self.rules_hop(
+                        node, Checkpoint.SECURITY_GROUP, groups, direction, packet, leg
+                    )
+                if hop.decision.passes:
+                    table.record(packet)
+                return hop
+            case ClbSecurityGroupCheck(lb, groups):
+                if not groups:
+                    table.record(packet)
+                    return Hop(
+                        lb,
+                        Checkpoint.CLB_SECURITY_GROUP,
+                        Direction.INBOUND,
+                        Decision.IMPLICIT,
+                        f"{lb} has no security group of its own, so every client reaches its listeners (§3.2)",
+                        leg,
+                        shown,
+                    )
+                hop = self.rules_hop(
+                    lb, Checkpoint.CLB_SECURITY_GROUP, groups, Direction.INBOUND, packet, leg
+                )
+                if hop.decision.passes:
+                    table.record(packet)
+                return hop
+            case AclCheck(node, acl, direction):
+                return self.rules_hop(node, Checkpoint.NETWORK_ACL, (acl,), direction, packet, leg)
+            case ListenerCheck(lb):
+                return self.listener_hop(lb, context, shown)
+            case LoopbackCheck(node):
+                if context.origin != node:
+                    return None
+                return Hop(
+                    node,
+                    Checkpoint.LOOPBACK,
+                    None,
+                    Decision.DROP,
+                    f"the CLB sent {node}'s own connection back to {node}, which drops a packet from its own address (§3.10)",
+                    leg,
+                    shown,
+                )
+            case ServiceCheck(node):
+                if self.scenario.instance(node).running:
+                    return None
+                return Hop(
+                    node,
+                    Checkpoint.SERVICE,
+                    None,
+                    Decision.DROP,
+                    f"{node} is marked running: false, so nothing answers (§3.7)",
+                    leg,
+                    shown,
+                )
+        raise AssertionError(f"unknown checkpoint {check!r}")
+
+    def reply_hop(self, check: Check, reply: Packet, table: ConnectionTable) -> Hop | None:
+        shown = show(reply)
+        leg = Leg.REPLY
+        match check:
+            case SecurityGroupCheck(node=node, direction=direction) if table.is_reply(reply):
+                return Hop(
+                    node,
+                    Checkpoint.SECURITY_GROUP,
+                    _flip(direction),
+                    Decision.ACCEPT,
+                    "reply of an established connection: security groups are stateful (§1.6)",
+                    leg,
+                    shown,
+                )
+            case ClbSecurityGroupCheck(lb) if table.is_reply(reply):
+                return Hop(
+                    lb,
+                    Checkpoint.CLB_SECURITY_GROUP,
+                    Direction.OUTBOUND,
+                    Decision.ACCEPT,
+                    "reply of an established connection: security groups are stateful (§1.6)",
+                    leg,
+                    shown,
+                )
+            case AclCheck(node, acl, direction):
+                return self.rules_hop(
+                    node, Checkpoint.NETWORK_ACL, (acl,), _flip(direction), reply, leg
+                )
+            case ListenerCheck() | LoopbackCheck() | ServiceCheck():
+                return None
+        raise AssertionError(f"reply of a connection no group accepted: {check!r}")
+
+    def rules_hop(
+        self,
+        node: str,
+        checkpoint: Checkpoint,
+        lists: Sequence[str],
+        direction: Direction,
+        packet: Packet,
+        leg: Leg,
+    ) -> Hop:
+        """First match over the rules of ``lists`` (groups in binding order, or one ACL)."""
+        if checkpoint is Checkpoint.NETWORK_ACL:
+            acl = next(a for a in self.scenario.network_acls if a.name == lists[0])
+            sources = [(acl.name, acl.rules(direction))]
+            default = "no rule matched: the ACL's default deny (§2.2)"
+        else:
+            sources = [(g, self.scenario.security_group(g).rules(direction)) for g in lists]
+            default = "no rule matched: default DROP (§1.4)"
+        evaluation = first_match(ordered(sources, direction), packet, direction)
+        ref = evaluation.decided_by
+        decision = Decision.ACCEPT if evaluation.action is Action.ACCEPT else Decision.DROP
+        reason = (
+            _range_reason(evaluation, packet, direction)
+            if evaluation.split
+            else ("first matching rule (§1.3)" if ref else default)
+        )
+        return Hop(
+            node,
+            checkpoint,
+            direction,
+            decision,
+            reason,
+            leg,
+            show(packet),
+            group=ref.group if ref else ", ".join(lists),
+            index=ref.index if ref else None,
+            rule=ref.rule.text if ref else None,
+            partly=evaluation.split and decision is Decision.DROP,
+        )
+
+    def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:
+        listener, backend = context.listener, context.backend
+        if listener is None:
+            return Hop(
+                lb,
+                Checkpoint.LISTENER,
+                None,
+                Decision.DROP,
+                f"{lb} has no {context.protocol} listener on port {context.port}, so the packet goes nowhere (§3.1)",
+                Leg.REQUEST,
+                shown,
+            )
+        if backend is None:
+            return Hop(
+                lb,
+                Checkpoint.LISTENER,
+                None,
+                Decision.DROP,
+                f"listener {listener.key} has no backends",
+                Leg.REQUEST,
+                shown,
+                rule=listener.key,
+            )
+        return Hop(
+            lb,
+            Checkpoint.LISTENER,
+            None,
+            Decision.ACCEPT,
+            f"listener {listener.key} forwards to {backend}",
+            Leg.REQUEST,
+            shown,
+            rule=listener.key,
+        )
+
+
+def _flip(direction: Direction) -> Direction:
+    return Direction.OUTBOUND if direction is Direction.INBOUND else Direction.INBOUND
+
+
+def _range_reason(evaluation: Evaluation, packet: Packet, direction: Direction) -> str:
+    """Which rule decided which part of a range of addresses (§3.6)."""
+    peer = packet.peer(direction)
+    parts = "; ".join(
+        f"{p.addresses} {p.action} by "
+        + (f"{p.decided_by.group} #{p.decided_by.index}" if p.decided_by else "default")
+        for p in evaluation.parts
+    )
+    if evaluation.action is Action.ACCEPT:
+        return f"every address of {peer} is accepted: {parts}"
+    return f"the address is not fixed, so all of {peer} must be allowed, but rules split it: {parts} (§3.6)"
