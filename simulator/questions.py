@@ -8,6 +8,7 @@ from typing import Any
 from .errors import RuleError, did_you_mean
 from .model import (
     DEFAULT_SOURCE_PORT,
+    Address,
     Backend,
     Client,
     Flow,
@@ -108,7 +109,7 @@ class QuestionReader(ScenarioReader):
         if head.startswith("[") and head.endswith("]"):
             head = head[1:-1]
         if head in lbs:
-            return Target(TargetKind.LOAD_BALANCER, head, port)
+            return self.lb_target(lbs[head], port, protocol, field, line)
         if head in instances:
             return Target(TargetKind.INSTANCE, head, port)
         try:
@@ -128,11 +129,32 @@ class QuestionReader(ScenarioReader):
             )
         for lb in lbs.values():
             if lb.vip == address:
-                return Target(TargetKind.LOAD_BALANCER, lb.name, port, address)
+                return self.lb_target(lb, port, protocol, field, line, address)
         for instance in instances.values():
             if instance.ip == address:
                 return Target(TargetKind.INSTANCE, instance.name, port, address)
         return Target(TargetKind.ADDRESS, str(address), port, address)
+
+    def lb_target(
+        self,
+        lb: LoadBalancer,
+        port: int | None,
+        protocol: Protocol | None,
+        field: str,
+        line: int,
+        address: Address | None = None,
+    ) -> Target:
+        """A load balancer's port; without a protocol, the port's listener must be unique."""
+        if protocol is None:
+            on_port = sorted({li.protocol.transport for li in lb.listeners if li.port == port})
+            if len(on_port) > 1:
+                self.fail(
+                    line,
+                    field,
+                    f"{lb.name} has {' and '.join(on_port)} listeners on port {port}; "
+                    "give the flow a protocol",
+                )
+        return Target(TargetKind.LOAD_BALANCER, lb.name, port, address)
 
     def health_checks(
         self, section: tuple[Any, str, int], lbs: dict[str, LoadBalancer]

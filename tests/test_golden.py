@@ -1,0 +1,127 @@
+"""Golden files for every shipped scenario: the table and the JSON report.
+
+Regenerate with ``python -m pytest tests/test_golden.py --update-goldens`` and review the diff;
+never edit a golden file by hand. On a mismatch the actual output is written beside the golden
+file as ``*.actual``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.model import Checkpoint, Decision, Health, Verdict
+from simulator.report import render_json, render_table
+from simulator.scenario import load_file
+from simulator.simulate import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+GOLDEN = ROOT / "tests" / "golden"
+FORMATS = {"table": (render_table, "txt"), "json": (render_json, "json")}
+
+
+def test_scenarios_are_shipped() -> None:
+    assert len(SCENARIOS) >= 10
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_golden(path: Path, fmt: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    render, suffix = FORMATS[fmt]
+    actual = render([simulate(load_file(path.relative_to(ROOT)))])
+    golden = GOLDEN / f"{path.stem}.{suffix}"
+    beside = golden.with_name(golden.name + ".actual")
+    if update_goldens:
+        GOLDEN.mkdir(exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+        beside.unlink(missing_ok=True)
+        return
+    assert golden.exists(), f"no golden file {golden}; run pytest --update-goldens and review it"
+    expected = golden.read_text(encoding="utf-8")
+    if actual != expected:
+        beside.write_text(actual, encoding="utf-8")
+        pytest.fail(f"{path.name} ({fmt}) differs from {golden.name}; actual output in {beside.name}")
+    beside.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_shipped_scenario_teaches_and_holds(path: Path) -> None:
+    """Each shipped file explains itself and asks about everything, and its expectations hold."""
+    scenario = load_file(path)
+    assert scenario.title and scenario.source and scenario.notes
+    result = simulate(scenario)
+    assert result.flows or result.health_checks
+    for flow in result.flows:
+        assert flow.flow.expect is not None, f"flow {flow.flow.source} -> {flow.flow.written_to}"
+    for check in result.health_checks:
+        assert check.expected is not None, f"health check {check.listener.key} {check.backend}"
+    failing = [
+        f"{f.flow.source} -> {f.flow.written_to}: {f.verdict}, expected {f.flow.expect}"
+        for f in result.flows
+        if f.ok is False
+    ] + [
+        f"{h.load_balancer}:{h.listener.key} {h.backend}: {h.status}, expected {h.expected}"
+        for h in result.health_checks
+        if h.ok is False
+    ]
+    assert not failing
+
+
+def test_replay_json_is_byte_identical_and_follows_the_contract(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["replay", "scenarios/", "--format", "json"]) == 0
+    first = capsys.readouterr().out
+    assert main(["replay", "scenarios/", "--format", "json"]) == 0
+    assert capsys.readouterr().out == first
+    document = json.loads(first)
+    assert document["ok"] is True
+    assert [s["file"] for s in document["scenarios"]] == [
+        f"scenarios/{p.name}" for p in SCENARIOS
+    ]
+    for report in document["scenarios"]:
+        _check_report(report)
+
+
+def _check_report(report: dict[str, object]) -> None:
+    assert {"file", "title", "ok", "flows", "health_checks"} <= set(report)
+    verdicts = {v.value for v in Verdict}
+    flows = report["flows"]
+    assert isinstance(flows, list)
+    for flow in flows:
+        assert {"name", "from", "to", "protocol", "verdict", "expected", "ok", "paths"} <= set(flow)
+        assert flow["verdict"] in verdicts
+        assert flow["expected"] in (*verdicts, None)
+        assert flow["ok"] in (True, False, None)
+        assert flow["paths"]
+        for path in flow["paths"]:
+            assert {"backend", "verdict", "blocked_at", "hops"} <= set(path)
+            assert path["verdict"] in (Verdict.ALLOWED, Verdict.DENIED)
+            assert (path["blocked_at"] is None) == (path["verdict"] == Verdict.ALLOWED)
+            for hop in path["hops"]:
+                _check_hop(hop)
+    checks = report["health_checks"]
+    assert isinstance(checks, list)
+    for check in checks:
+        keys = {"listener", "backend", "port", "source", "status", "expected", "ok", "hops"}
+        assert keys <= set(check)
+        assert check["listener"].count(":") == 2
+        assert check["status"] in {h.value for h in Health}
+        for hop in check["hops"]:
+            _check_hop(hop)
+
+
+def _check_hop(hop: dict[str, object]) -> None:
+    keys = {"node", "checkpoint", "direction", "group", "index", "decision", "rule", "reason"}
+    assert keys <= set(hop)
+    assert hop["checkpoint"] in {c.value for c in Checkpoint}
+    assert hop["decision"] in {d.value for d in Decision}
+    assert hop["direction"] in ("inbound", "outbound", None)
+    assert hop["index"] is None or (isinstance(hop["index"], int) and hop["index"] >= 0)
+    assert (hop["index"] is None) == (hop["rule"] is None) or hop["checkpoint"] == "listener"
