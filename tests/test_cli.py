@@ -38,7 +38,9 @@ def write(tmp_path: Path, expect: str = "denied") -> Path:
     return path
 
 
-def test_replay_exit_status_follows_expectations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_exit_status_follows_expectations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["replay", str(write(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "FAIL" not in out
@@ -49,7 +51,9 @@ def test_replay_exit_status_follows_expectations(tmp_path: Path, capsys: pytest.
     assert captured.err == ""
 
 
-def test_replay_of_a_folder_takes_every_yaml_sorted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_of_a_folder_takes_every_yaml_sorted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for name in ("b.yaml", "a.yaml"):
         (tmp_path / name).write_text(GOOD.replace("EXPECT", "denied"), encoding="utf-8")
     (tmp_path / "notes.txt").write_text("not a scenario", encoding="utf-8")
@@ -96,7 +100,23 @@ def test_trace_options_are_validated(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_trace_json_and_src_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(write(tmp_path))
-    assert main(["trace", path, "--from", "bob", "--to", "rs-1:8080", "--src-port", "40000", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "trace",
+                path,
+                "--from",
+                "bob",
+                "--to",
+                "rs-1:8080",
+                "--src-port",
+                "40000",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert '"verdict": "denied"' in out and "198.51.100.20:40000" in out
 
@@ -126,6 +146,9 @@ def test_command_line_does_not_import_heavy_libraries(tmp_path: Path) -> None:
         "print(sorted(m for m in ('hypothesis', 'matplotlib', 'numpy') if m in sys.modules))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(write(tmp_path))], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(write(tmp_path))],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert done.stdout.splitlines()[-1] == "[]"

@@ -30,7 +30,9 @@ def test_scenarios_are_shipped() -> None:
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_golden(path: Path, fmt: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden(
+    path: Path, fmt: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     render, suffix = FORMATS[fmt]
     actual = render([simulate(load_file(path.relative_to(ROOT)))])
@@ -45,7 +47,9 @@ def test_golden(path: Path, fmt: str, update_goldens: bool, monkeypatch: pytest.
     expected = golden.read_text(encoding="utf-8")
     if actual != expected:
         beside.write_text(actual, encoding="utf-8")
-        pytest.fail(f"{path.name} ({fmt}) differs from {golden.name}; actual output in {beside.name}")
+        pytest.fail(
+            f"{path.name} ({fmt}) differs from {golden.name}; actual output in {beside.name}"
+        )
     beside.unlink(missing_ok=True)
 
 
@@ -82,9 +86,7 @@ def test_replay_json_is_byte_identical_and_follows_the_contract(
     assert capsys.readouterr().out == first
     document = json.loads(first)
     assert document["ok"] is True
-    assert [s["file"] for s in document["scenarios"]] == [
-        f"scenarios/{p.name}" for p in SCENARIOS
-    ]
+    assert [s["file"] for s in document["scenarios"]] == [f"scenarios/{p.name}" for p in SCENARIOS]
     for report in document["scenarios"]:
         _check_report(report)
 

@@ -86,7 +86,11 @@ def test_first_match_decides_and_later_rules_are_never_read() -> None:
     result = run(inbound="- 0.0.0.0/0 + 8080 drop\n- alice IP + 8080 allow")
     hop = flow(result).paths[0].blocked_at
     assert flow(result).verdict is Verdict.DENIED
-    assert hop is not None and (hop.group, hop.index, hop.rule) == ("sg-a", 0, "0.0.0.0/0 + 8080 drop")
+    assert hop is not None and (hop.group, hop.index, hop.rule) == (
+        "sg-a",
+        0,
+        "0.0.0.0/0 + 8080 drop",
+    )
 
 
 def test_no_matching_rule_is_a_default_drop() -> None:
@@ -102,7 +106,9 @@ def test_several_groups_are_one_list_in_binding_order() -> None:
     )
     rs2 = next(p for p in flow(result).paths if p.backend == "rs-2")
     assert rs2.blocked_at is not None and rs2.blocked_at.group == "sg-a"
-    result = run(inbound="- bob IP + 8080 drop", inbound2="- alice IP + 8080 allow", groups2="sg-a, sg-b")
+    result = run(
+        inbound="- bob IP + 8080 drop", inbound2="- alice IP + 8080 allow", groups2="sg-a, sg-b"
+    )
     rs2 = next(p for p in flow(result).paths if p.backend == "rs-2")
     assert rs2.verdict is Verdict.ALLOWED
     assert rs2.deciding_hop is not None and rs2.deciding_hop.group == "sg-b"
@@ -121,7 +127,10 @@ def test_client_instance_needs_its_own_outbound_rule() -> None:
     hop = flow(result).paths[0].blocked_at
     assert flow(result).verdict is Verdict.DENIED
     assert hop is not None and hop.node == "app" and hop.direction == "outbound"
-    assert run(flows="- {from: app, to: clb:80}", app_out="CLB VIP + 80 allow").flows[0].verdict is Verdict.ALLOWED
+    assert (
+        run(flows="- {from: app, to: clb:80}", app_out="CLB VIP + 80 allow").flows[0].verdict
+        is Verdict.ALLOWED
+    )
 
 
 # -- network ACLs (§2) --------------------------------------------------------------------
@@ -180,11 +189,23 @@ def test_clb_groups_filter_clients_on_the_listener_port() -> None:
 
 def test_layer7_persistent_connections_come_from_100_127() -> None:
     extra = "persistent_connections: true"
-    only_client = run(protocol="HTTP", listener_extra=extra, inbound="- alice IP + 8080 allow\n- CLB VIP + 8080 allow")
+    only_client = run(
+        protocol="HTTP",
+        listener_extra=extra,
+        inbound="- alice IP + 8080 allow\n- CLB VIP + 8080 allow",
+    )
     assert flow(only_client).verdict is Verdict.DENIED
-    whole = run(protocol="HTTP", listener_extra=extra, inbound="- 100.127.0.0/16 + 8080 allow\n- CLB VIP + 8080 allow")
+    whole = run(
+        protocol="HTTP",
+        listener_extra=extra,
+        inbound="- 100.127.0.0/16 + 8080 allow\n- CLB VIP + 8080 allow",
+    )
     assert flow(whole).verdict is Verdict.ALLOWED
-    half = run(protocol="HTTP", listener_extra=extra, inbound="- 100.127.0.0/17 + 8080 allow\n- CLB VIP + 8080 allow")
+    half = run(
+        protocol="HTTP",
+        listener_extra=extra,
+        inbound="- 100.127.0.0/17 + 8080 allow\n- CLB VIP + 8080 allow",
+    )
     hop = flow(half).paths[0].blocked_at
     assert flow(half).verdict is Verdict.DENIED
     assert hop is not None and hop.partly and "100.127.128.0/17" in hop.reason
@@ -243,7 +264,9 @@ network_acls:
 def test_udp_checks_need_icmp_and_stopped_services_fail() -> None:
     udp_only = run(protocol="UDP", inbound="- CLB VIP + UDP:8080 allow")
     assert check(udp_only).status is Health.UNHEALTHY
-    assert check(udp_only).blocked_at is not None and check(udp_only).blocked_at.packet.startswith("ICMP")
+    assert check(udp_only).blocked_at is not None and check(udp_only).blocked_at.packet.startswith(
+        "ICMP"
+    )
     with_icmp = run(protocol="UDP", inbound="- CLB VIP + UDP:8080 allow\n- CLB VIP + ICMP allow")
     assert check(with_icmp).status is Health.HEALTHY
     stopped = run(running1=", running: false", flows="- {from: alice, to: rs-1:8080}")
@@ -267,7 +290,9 @@ def test_unhealthy_backends_are_not_picked_unless_all_are_unhealthy() -> None:
 
 
 def test_backends_with_different_groups_give_a_partial_verdict() -> None:
-    result = run(inbound="- 0.0.0.0/0 + 8080 allow", inbound2="- CLB VIP + 8080 allow", groups2="sg-b")
+    result = run(
+        inbound="- 0.0.0.0/0 + 8080 allow", inbound2="- CLB VIP + 8080 allow", groups2="sg-b"
+    )
     assert flow(result).verdict is Verdict.PARTIAL
     assert [p.verdict for p in flow(result).paths] == [Verdict.ALLOWED, Verdict.DENIED]
 
@@ -293,11 +318,17 @@ flows:
 """
     result = simulate(load_text(text, "v6.yaml"))
     assert [f.verdict for f in result.flows] == [Verdict.DENIED, Verdict.ALLOWED]
-    assert result.flows[1].paths[0].hops[0].packet == "TCP [2001:db8::10]:50000 -> [2001:db8:1::5]:80"
+    assert (
+        result.flows[1].paths[0].hops[0].packet == "TCP [2001:db8::10]:50000 -> [2001:db8:1::5]:80"
+    )
 
 
 def test_flow_to_an_unknown_address_meets_only_the_source_side() -> None:
-    result = run(flows="- {from: app, to: 8.8.8.8:53, protocol: UDP}", app_out="0.0.0.0/0 + UDP:53 allow")
+    result = run(
+        flows="- {from: app, to: 8.8.8.8:53, protocol: UDP}", app_out="0.0.0.0/0 + UDP:53 allow"
+    )
     assert flow(result).verdict is Verdict.ALLOWED
-    result = run(flows="- {from: app, to: 8.8.8.8:53, protocol: UDP}", app_out="0.0.0.0/0 + 53 allow")
+    result = run(
+        flows="- {from: app, to: 8.8.8.8:53, protocol: UDP}", app_out="0.0.0.0/0 + 53 allow"
+    )
     assert flow(result).verdict is Verdict.DENIED  # a bare port means TCP
