@@ -30,11 +30,9 @@ def describe(hop: Hop | None) -> str:
             return f"{where}: only part of the source range is allowed, rest by {what}"
         if hop.index is not None:
             return f"{where} #{hop.index}: {hop.rule}"
-        if hop.leg.value == "reply" and hop.decision is Decision.ACCEPT:
-            return f"{where}: established connection"
         default = "default deny" if hop.checkpoint is Checkpoint.NETWORK_ACL else "default DROP"
         return f"{where}: no rule matched, {default}"
-    return f"{hop.node} {hop.checkpoint}: {hop.reason}"
+    return f"{hop.node}: {hop.short or hop.reason}"
 
 
 def flow_decided_by(result: FlowResult) -> str:

@@ -35,6 +35,7 @@ class Hop:
     index: int | None = None
     rule: str | None = None
     partly: bool = False  # the rules allowed only part of a range of source addresses (§3.6)
+    short: str = ""  # a few words for a table, where no rule decided
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,122 +95,77 @@ class Walker:
     def request_hop(
         self, check: Check, packet: Packet, table: ConnectionTable, context: Context
     ) -> Hop | None:
+        """What ``check`` does with the first packet; None where it has nothing to say."""
         shown = show(packet)
-        leg = Leg.REQUEST
         match check:
             case SecurityGroupCheck(node, groups, direction, bypassed_by, implicit):
                 if bypassed_by is not None:
-                    hop = Hop(
-                        node,
-                        Checkpoint.SECURITY_GROUP,
-                        direction,
-                        Decision.BYPASS,
-                        f"{bypassed_by} bypasses backend security groups (§3.4)",
-                        leg,
-                        shown,
-                    )
+                    hop = _note(node, Checkpoint.SECURITY_GROUP, direction, Decision.BYPASS,
+                                f"bypassed by {bypassed_by} (§3.4)",
+                                "backend security groups are not evaluated for traffic from the CLB",
+                                Leg.REQUEST, shown)  # fmt: skip
                 elif implicit is not None:
-                    hop = Hop(
-                        node,
-                        Checkpoint.SECURITY_GROUP,
-                        direction,
-                        Decision.IMPLICIT,
-                        f"{implicit} (§3.5)",
-                        leg,
-                        shown,
-                    )
+                    hop = _note(node, Checkpoint.SECURITY_GROUP, direction, Decision.IMPLICIT,
+                                f"{implicit} (§3.5)", "no rule is needed for Tencent's health checks",
+                                Leg.REQUEST, shown)  # fmt: skip
                 elif not groups:
-                    hop = Hop(
-                        node,
-                        Checkpoint.SECURITY_GROUP,
-                        direction,
-                        Decision.IMPLICIT,
-                        f"{node} is bound to no security group, so none filters it (§1.7)",
-                        leg,
-                        shown,
-                    )
+                    hop = _note(node, Checkpoint.SECURITY_GROUP, direction, Decision.IMPLICIT,
+                                "no security group (§1.7)", "nothing filters this instance",
+                                Leg.REQUEST, shown)  # fmt: skip
                 else:
                     hop = self.rules_hop(
-                        node, Checkpoint.SECURITY_GROUP, groups, direction, packet, leg
+                        node, Checkpoint.SECURITY_GROUP, groups, direction, packet, Leg.REQUEST
                     )
                 if hop.decision.passes:
                     table.record(packet)
                 return hop
             case ClbSecurityGroupCheck(lb, groups):
-                if not groups:
-                    table.record(packet)
-                    return Hop(
+                if groups:
+                    hop = self.rules_hop(
                         lb,
                         Checkpoint.CLB_SECURITY_GROUP,
+                        groups,
                         Direction.INBOUND,
-                        Decision.IMPLICIT,
-                        f"{lb} has no security group of its own, so every client reaches its listeners (§3.2)",
-                        leg,
-                        shown,
+                        packet,
+                        Leg.REQUEST,
                     )
-                hop = self.rules_hop(
-                    lb, Checkpoint.CLB_SECURITY_GROUP, groups, Direction.INBOUND, packet, leg
-                )
+                else:
+                    hop = _note(lb, Checkpoint.CLB_SECURITY_GROUP, Direction.INBOUND, Decision.IMPLICIT,
+                                "no CLB security group (§3.2)", "every client reaches the listeners",
+                                Leg.REQUEST, shown)  # fmt: skip
                 if hop.decision.passes:
                     table.record(packet)
                 return hop
             case AclCheck(node, acl, direction):
-                return self.rules_hop(node, Checkpoint.NETWORK_ACL, (acl,), direction, packet, leg)
+                return self.rules_hop(
+                    node, Checkpoint.NETWORK_ACL, (acl,), direction, packet, Leg.REQUEST
+                )
             case ListenerCheck(lb):
                 return self.listener_hop(lb, context, shown)
             case LoopbackCheck(node):
                 if context.origin != node:
                     return None
-                return Hop(
-                    node,
-                    Checkpoint.LOOPBACK,
-                    None,
-                    Decision.DROP,
-                    f"the CLB sent {node}'s own connection back to {node}, which drops a packet from its own address (§3.10)",
-                    leg,
-                    shown,
-                )
+                return _note(node, Checkpoint.LOOPBACK, None, Decision.DROP, "loopback (§3.10)",
+                             "the CLB sent the instance's own connection back to it, "
+                             "and it drops a packet from its own address", Leg.REQUEST, shown)  # fmt: skip
             case ServiceCheck(node):
                 if self.scenario.instance(node).running:
                     return None
-                return Hop(
-                    node,
-                    Checkpoint.SERVICE,
-                    None,
-                    Decision.DROP,
-                    f"{node} is marked running: false, so nothing answers (§3.7)",
-                    leg,
-                    shown,
-                )
+                return _note(node, Checkpoint.SERVICE, None, Decision.DROP, "service down (§3.7)",
+                             "running: false, so nothing answers", Leg.REQUEST, shown)  # fmt: skip
         raise AssertionError(f"unknown checkpoint {check!r}")
 
     def reply_hop(self, check: Check, reply: Packet, table: ConnectionTable) -> Hop | None:
+        """What ``check`` does with the reply: groups pass it by state, ACLs read it anew."""
         shown = show(reply)
-        leg = Leg.REPLY
         match check:
             case SecurityGroupCheck(node=node, direction=direction) if table.is_reply(reply):
-                return Hop(
-                    node,
-                    Checkpoint.SECURITY_GROUP,
-                    _flip(direction),
-                    Decision.ACCEPT,
-                    "reply of an established connection: security groups are stateful (§1.6)",
-                    leg,
-                    shown,
-                )
+                return _established(node, Checkpoint.SECURITY_GROUP, _flip(direction), shown)
             case ClbSecurityGroupCheck(lb) if table.is_reply(reply):
-                return Hop(
-                    lb,
-                    Checkpoint.CLB_SECURITY_GROUP,
-                    Direction.OUTBOUND,
-                    Decision.ACCEPT,
-                    "reply of an established connection: security groups are stateful (§1.6)",
-                    leg,
-                    shown,
-                )
+                return _established(lb, Checkpoint.CLB_SECURITY_GROUP, Direction.OUTBOUND, shown)
             case AclCheck(node, acl, direction):
                 return self.rules_hop(
-                    node, Checkpoint.NETWORK_ACL, (acl,), _flip(direction), reply, leg
+                    node, Checkpoint.NETWORK_ACL, (acl,), _flip(direction), reply, Leg.REPLY
                 )
             case ListenerCheck() | LoopbackCheck() | ServiceCheck():
                 return None
@@ -258,36 +213,35 @@ class Walker:
     def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:
         listener, backend = context.listener, context.backend
         if listener is None:
-            return Hop(
-                lb,
-                Checkpoint.LISTENER,
-                None,
-                Decision.DROP,
-                f"{lb} has no {context.protocol} listener on port {context.port}, so the packet goes nowhere (§3.1)",
-                Leg.REQUEST,
-                shown,
-            )
+            short = f"no {context.protocol} listener on port {context.port} (§3.1)"
+            return _note(lb, Checkpoint.LISTENER, None, Decision.DROP, short,
+                         "the packet goes nowhere", Leg.REQUEST, shown)  # fmt: skip
         if backend is None:
-            return Hop(
-                lb,
-                Checkpoint.LISTENER,
-                None,
-                Decision.DROP,
-                f"listener {listener.key} has no backends",
-                Leg.REQUEST,
-                shown,
-                rule=listener.key,
-            )
-        return Hop(
-            lb,
-            Checkpoint.LISTENER,
-            None,
-            Decision.ACCEPT,
-            f"listener {listener.key} forwards to {backend}",
-            Leg.REQUEST,
-            shown,
-            rule=listener.key,
-        )
+            return _note(lb, Checkpoint.LISTENER, None, Decision.DROP, f"listener {listener.key} has no backends",
+                         "there is nowhere to forward to", Leg.REQUEST, shown, rule=listener.key)  # fmt: skip
+        return _note(lb, Checkpoint.LISTENER, None, Decision.ACCEPT, f"listener {listener.key}",
+                     f"forwards to {backend}", Leg.REQUEST, shown, rule=listener.key)  # fmt: skip
+
+
+def _note(
+    node: str,
+    checkpoint: Checkpoint,
+    direction: Direction | None,
+    decision: Decision,
+    short: str,
+    detail: str,
+    leg: Leg,
+    packet: str,
+    rule: str | None = None,
+) -> Hop:
+    """A hop decided by a fact of the setup rather than by a rule."""
+    return Hop(node, checkpoint, direction, decision, f"{short}; {detail}", leg, packet,
+               rule=rule, short=short)  # fmt: skip
+
+
+def _established(node: str, checkpoint: Checkpoint, direction: Direction, packet: str) -> Hop:
+    return _note(node, checkpoint, direction, Decision.ACCEPT, "established connection (§1.6)",
+                 "security groups are stateful, so the reply passes", Leg.REPLY, packet)  # fmt: skip
 
 
 def _flip(direction: Direction) -> Direction:
