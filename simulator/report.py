@@ -15,6 +15,7 @@ from .model import Checkpoint, Decision
 from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 
 MARKS = {True: "PASS", False: "FAIL", None: "-"}
+DISABLED = "checks disabled: every backend counts as healthy (§3.7)"
 
 
 def describe(hop: Hop | None) -> str:
@@ -27,7 +28,7 @@ def describe(hop: Hop | None) -> str:
         where = f"{hop.group} {hop.direction}"
         if hop.partly:
             what = f"#{hop.index}: {hop.rule}" if hop.index is not None else "default DROP"
-            return f"{where}: only part of the source range is allowed, rest by {what}"
+            return f"{where}: {hop.short}; the rest: {what}"
         if hop.index is not None:
             return f"{where} #{hop.index}: {hop.rule}"
         default = "default deny" if hop.checkpoint is Checkpoint.NETWORK_ACL else "default DROP"
@@ -40,7 +41,10 @@ def flow_decided_by(result: FlowResult) -> str:
     texts = [describe(p.deciding_hop) for p in result.paths]
     if len(set(texts)) <= 1:
         return texts[0] if texts else "-"
-    return "; ".join(f"{p.backend}: {t}" for p, t in zip(result.paths, texts, strict=True))
+    return "; ".join(
+        t if t.startswith(f"{p.backend}: ") else f"{p.backend}: {t}"
+        for p, t in zip(result.paths, texts, strict=True)
+    )
 
 
 def flow_target(result: FlowResult) -> str:
@@ -73,7 +77,7 @@ def health_rows(results: Sequence[HealthResult]) -> list[list[str]]:
             str(h.status),
             str(h.expected or "-"),
             MARKS[h.ok],
-            describe(h.path.deciding_hop) if h.enabled else "checks disabled: counted healthy",
+            describe(h.path.deciding_hop) if h.enabled else DISABLED,
         ]
         for h in results
     ]
@@ -184,7 +188,7 @@ def health_json(result: HealthResult) -> dict[str, Any]:
         "expected": str(result.expected) if result.expected else None,
         "ok": result.ok,
         "blocked_at": hop_json(blocked) if blocked else None,
-        "decided_by": describe(result.path.deciding_hop) if result.enabled else None,
+        "decided_by": describe(result.path.deciding_hop) if result.enabled else DISABLED,
         "hops": [hop_json(h) for h in result.hops],
     }
 

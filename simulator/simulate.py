@@ -95,9 +95,7 @@ class _Simulator:
         port = settings.port or backend.port
         source = health_source(lb, listener)
         if not settings.enabled:
-            return HealthResult(
-                lb.name, listener, backend, port, "checks disabled", (), enabled=False
-            )
+            return HealthResult(lb.name, listener, backend, port, source.text, (), enabled=False)
         instance = self.scenario.instance(backend.instance)
         src = source.network or host(instance.ip)  # a physical host: only implicit checkpoints
         dst = host(instance.ip)

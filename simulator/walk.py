@@ -208,6 +208,9 @@ class Walker:
             index=ref.index if ref else None,
             rule=ref.rule.text if ref else None,
             partly=evaluation.split and decision is Decision.DROP,
+            short=f"{packet.peer(direction)} only partly allowed (§3.6)"
+            if evaluation.split
+            else "",
         )
 
     def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:
