@@ -71,15 +71,21 @@ class BalancerReader(ScenarioReader):
             else False
         )
         classic_private = classic and lb_type is LoadBalancerType.PRIVATE
+        basic_private = network is NetworkType.BASIC and lb_type is LoadBalancerType.PRIVATE
+        no_groups = (
+            "a classic private load balancer" if classic_private
+            else "a basic-network private load balancer" if basic_private
+            else None
+        )  # fmt: skip
         lb_groups: list[str] = []
         for value, item_field, item_line in self.items(
             data.get("security_groups"), f"{field}.security_groups", kl.get("security_groups", line)
         ):
-            if classic_private:
+            if no_groups:
                 self.fail(
                     item_line,
                     item_field,
-                    "a classic private load balancer cannot have security groups (SEMANTICS §3.2)",
+                    f"{no_groups} cannot have security groups (SEMANTICS §3.2)",
                 )
             group = self.reference(
                 self.text(value, item_field, item_line),
@@ -91,11 +97,19 @@ class BalancerReader(ScenarioReader):
             if group in lb_groups:
                 self.fail(item_line, item_field, f"security group '{group}' is bound twice")
             lb_groups.append(group)
-        if bypass and classic_private:
+        if bypass and (no_groups or network is NetworkType.BASIC):
             self.fail(
                 kl["bypass_backend_security_groups"],
                 f"{field}.bypass_backend_security_groups",
-                "a classic private load balancer cannot bypass backend security groups (SEMANTICS §3.4)",
+                f"{no_groups or 'a basic-network load balancer'} cannot bypass backend security groups (SEMANTICS §3.4)",
+            )
+        if vip.version == 6 and not bypass:
+            self.fail(
+                kl.get("bypass_backend_security_groups", kl["vip"]),
+                f"{field}.bypass_backend_security_groups",
+                "an IPv6 load balancer always bypasses backend security groups (Tencent turns "
+                "this on for IPv6 CLBs and it cannot be turned off); write "
+                "bypass_backend_security_groups: true",
             )
         listeners: list[Listener] = []
         for value, item_field, item_line in self.items(

@@ -47,6 +47,16 @@ def flow_decided_by(result: FlowResult) -> str:
     )
 
 
+def health_decided_by(result: HealthResult) -> str:
+    """The deciding rule of a health check, and a UDP probe that was dropped unseen."""
+    if not result.enabled:
+        return DISABLED
+    text = describe(result.path.deciding_hop)
+    if result.silent_drop is not None:
+        text += f"; the UDP probe was dropped unseen by {describe(result.silent_drop)}"
+    return text
+
+
 def flow_target(result: FlowResult) -> str:
     return result.flow.written_to
 
@@ -77,7 +87,7 @@ def health_rows(results: Sequence[HealthResult]) -> list[list[str]]:
             str(h.status),
             str(h.expected or "-"),
             MARKS[h.ok],
-            describe(h.path.deciding_hop) if h.enabled else DISABLED,
+            health_decided_by(h),
         ]
         for h in results
     ]
@@ -188,7 +198,8 @@ def health_json(result: HealthResult) -> dict[str, Any]:
         "expected": str(result.expected) if result.expected else None,
         "ok": result.ok,
         "blocked_at": hop_json(blocked) if blocked else None,
-        "decided_by": describe(result.path.deciding_hop) if result.enabled else DISABLED,
+        "decided_by": health_decided_by(result),
+        "silent_drop": hop_json(result.silent_drop) if result.silent_drop else None,
         "hops": [hop_json(h) for h in result.hops],
     }
 

@@ -106,10 +106,15 @@ class HealthResult:
     hops: tuple[Hop, ...]
     enabled: bool = True
     expected: Health | None = None
+    silent_drop: Hop | None = None  # a UDP probe dropped unseen, which fails nothing (§3.7)
 
     @property
     def blocked_at(self) -> Hop | None:
-        return next((h for h in self.hops if h.decision is Decision.DROP), None)
+        """The hop that made the check fail; a silently dropped UDP probe does not."""
+        return next(
+            (h for h in self.hops if h.decision is Decision.DROP and h is not self.silent_drop),
+            None,
+        )
 
     @property
     def status(self) -> Health:
@@ -121,7 +126,14 @@ class HealthResult:
 
     @property
     def path(self) -> Path:
-        return Path(self.backend.instance, self.hops)
+        """The probes' hops as one path; a silently dropped UDP probe is left out."""
+        if self.silent_drop is None:
+            return Path(self.backend.instance, self.hops)
+        end = self.hops.index(self.silent_drop)
+        start = (
+            max(i for i, h in enumerate(self.hops[:end]) if h.packet != self.silent_drop.packet) + 1
+        )
+        return Path(self.backend.instance, self.hops[:start])
 
 
 @dataclass(frozen=True, slots=True)

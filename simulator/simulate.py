@@ -7,7 +7,7 @@ each flow then follows the graph to every backend the CLB may pick, and each pat
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 import networkx as nx
@@ -17,6 +17,7 @@ from .model import (
     DEFAULT_SOURCE_PORT,
     PERSISTENT_SOURCES,
     Backend,
+    Checkpoint,
     Decision,
     Flow,
     Health,
@@ -27,7 +28,7 @@ from .model import (
     Scenario,
     TargetKind,
 )
-from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
+from .results import FlowResult, HealthResult, Path, ScenarioResult
 from .topology import (
     Check,
     EdgeKey,
@@ -79,16 +80,7 @@ class _Simulator:
                 for backend in listener.backends:
                     result = self.health_check(lb, listener, backend)
                     want = expected.get((lb.name, listener.key, backend))
-                    yield HealthResult(
-                        result.load_balancer,
-                        listener,
-                        backend,
-                        result.port,
-                        result.source,
-                        result.hops,
-                        result.enabled,
-                        want.expect if want else None,
-                    )
+                    yield replace(result, expected=want.expect if want else None)
 
     def health_check(self, lb: LoadBalancer, listener: Listener, backend: Backend) -> HealthResult:
         settings = listener.health_check
@@ -99,17 +91,29 @@ class _Simulator:
         instance = self.scenario.instance(backend.instance)
         src = source.network or host(instance.ip)  # a physical host: only implicit checkpoints
         dst = host(instance.ip)
-        probes = [Packet(settings.protocol.transport, src, dst, DEFAULT_SOURCE_PORT, port)]
-        if settings.protocol.transport is Protocol.UDP:  # UDP checks depend on ICMP (§3.7)
-            icmp = Protocol.ICMP if dst.version == 4 else Protocol.ICMPV6
-            probes.append(Packet(icmp, src, dst))
-        edge = self.graph.edges[checker_node(lb.name), instance.name, probe_key(listener, backend)]
-        hops: list[Hop] = []
-        for probe in probes:
-            hops.extend(self.walker.walk([(edge["checkpoints"], probe)], Context()))
-            if hops and hops[-1].decision is Decision.DROP:
-                break
-        return HealthResult(lb.name, listener, backend, port, source.text, tuple(hops))
+        checks = self.graph.edges[
+            checker_node(lb.name), instance.name, probe_key(listener, backend)
+        ]["checkpoints"]
+        probe = Packet(settings.protocol.transport, src, dst, DEFAULT_SOURCE_PORT, port)
+        if probe.protocol is not Protocol.UDP:
+            hops = self.walker.walk([(checks, probe)], Context())
+            return HealthResult(lb.name, listener, backend, port, source.text, tuple(hops))
+        # A UDP check pings, and sends a UDP probe that fails the check only if an ICMP
+        # "port unreachable" comes back: a probe that a filter drops fails nothing (§3.7).
+        icmp = Protocol.ICMP if dst.version == 4 else Protocol.ICMPV6
+        hops = self.walker.walk([(checks, Packet(icmp, src, dst))], Context())
+        if hops and hops[-1].decision is Decision.DROP:
+            return HealthResult(lb.name, listener, backend, port, source.text, tuple(hops))
+        udp = self.walker.walk([(checks, probe)], Context())
+        last = udp[-1] if udp else None
+        silent = (
+            last
+            if last and last.decision is Decision.DROP and last.checkpoint is not Checkpoint.SERVICE
+            else None
+        )
+        return HealthResult(
+            lb.name, listener, backend, port, source.text, tuple(hops + udp), silent_drop=silent
+        )
 
     # -- flows ---------------------------------------------------------------------------
     def flow(self, flow: Flow, health: dict[tuple[str, str, Backend], Health]) -> FlowResult:
@@ -123,7 +127,7 @@ class _Simulator:
             packet = Packet(protocol, src, dst, _port(protocol, flow.src_port), target.port)
             paths = []
             for checks in self._segments(self._links(Link.DIRECT), origin, node):
-                hops = self.walker.walk([(checks, packet)], Context(origin))
+                hops = self.walker.walk([(checks, packet)], Context())
                 paths.append(Path(None, tuple(hops)))
             return FlowResult(flow, protocol, tuple(paths))
         lb = self.scenario.load_balancer(target.name)
@@ -131,7 +135,7 @@ class _Simulator:
         on_port = [li for li in lb.listeners if li.port == port]
         protocol = flow.protocol or (on_port[0].protocol.transport if on_port else Protocol.TCP)
         listener = next((li for li in on_port if li.protocol.transport is protocol), None)
-        context = Context(origin, listener, port, protocol)
+        context = Context(listener, port, protocol)
         first = Packet(protocol, src, host(lb.vip), _port(protocol, flow.src_port), port)
         to_vip = (self.graph.edges[origin, lb.name, Link.TO_VIP]["checkpoints"], first)
         if listener is None or not listener.backends:
@@ -153,7 +157,7 @@ class _Simulator:
             view = self._links(forward_key(listener, backend))
             for checks in self._segments(view, lb.name, instance.name):
                 hops = self.walker.walk(
-                    [to_vip, (checks, second)], Context(origin, listener, port, protocol, backend)
+                    [to_vip, (checks, second)], Context(listener, port, protocol, backend)
                 )
                 paths.append(Path(backend.instance, tuple(hops)))
         return FlowResult(flow, protocol, tuple(paths), unhealthy if healthy else (), not healthy)

@@ -39,9 +39,8 @@ from .topology import (
 
 @dataclass
 class Context:
-    """What checkpoints need to know beyond the packet: the flow's listener and origin."""
+    """What the listener checkpoint needs to know beyond the packet."""
 
-    origin: str | None = None
     listener: Listener | None = None
     port: int | None = None
     protocol: Protocol | None = None
@@ -143,7 +142,7 @@ class Walker:
             case ListenerCheck(lb):
                 return self.listener_hop(lb, context, shown)
             case LoopbackCheck(node):
-                if context.origin != node:
+                if packet.src != host(self.scenario.instance(node).ip):
                     return None
                 return _note(node, Checkpoint.LOOPBACK, None, Decision.DROP, "loopback (§3.10)",
                              "the CLB sent the instance's own connection back to it, "

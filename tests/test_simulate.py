@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
+from simulator.errors import ScenarioError
 from simulator.model import Checkpoint, Decision, Health, Leg, Verdict
 from simulator.results import FlowResult, HealthResult, ScenarioResult
 from simulator.scenario import load_text
@@ -332,3 +335,65 @@ def test_flow_to_an_unknown_address_meets_only_the_source_side() -> None:
         flows="- {from: app, to: 8.8.8.8:53, protocol: UDP}", app_out="0.0.0.0/0 + 53 allow"
     )
     assert flow(result).verdict is Verdict.DENIED  # a bare port means TCP
+
+
+def test_udp_probe_dropped_by_a_group_fails_nothing_but_a_closed_service_does() -> None:
+    # Tencent: healthy when the ping is answered and no "port unreachable" comes back (§3.7).
+    silent = run(protocol="UDP", inbound="- CLB VIP + ICMP allow")
+    assert check(silent).status is Health.HEALTHY
+    assert check(silent).silent_drop is not None and check(silent).blocked_at is None
+    assert flow(silent).verdict is Verdict.DENIED  # clients still cannot reach UDP 8080
+    down = run(
+        protocol="UDP",
+        inbound="- CLB VIP + ICMP allow\n- 0.0.0.0/0 + UDP:8080 allow",
+        running1=", running: false",
+    )
+    assert check(down).status is Health.UNHEALTHY
+    assert (
+        check(down).blocked_at is not None
+        and check(down).blocked_at.checkpoint is Checkpoint.SERVICE
+    )
+
+
+def test_no_loopback_where_the_backend_does_not_see_its_own_address() -> None:
+    extra = "persistent_connections: true"
+    result = run(
+        protocol="HTTP",
+        listener_extra=extra,
+        inbound="- 100.127.0.0/16 + 8080 allow\n- CLB VIP + 8080 allow",
+        flows="- {from: rs-1, to: clb:80}",
+    )
+    assert flow(result).verdict is Verdict.ALLOWED
+
+
+def test_ipv6_load_balancers_always_bypass_backend_groups() -> None:
+    text = """
+title: v6 lb
+instances: {web: {ip: "2001:db8:1::5", security_groups: [sg]}}
+security_groups: {sg: {}}
+load_balancers:
+  lb:
+    type: public
+    vip: "2001:db8::80"
+    LINE
+    listeners: [{protocol: TCP, port: 80, backends: [web:80]}]
+"""
+    with pytest.raises(ScenarioError) as caught:
+        load_text(text.replace("LINE", "network: vpc"), "v6.yaml")
+    assert str(caught.value).startswith(
+        "v6.yaml:8: load_balancers.lb.bypass_backend_security_groups: an IPv6 load balancer always bypasses"
+    )
+    result = simulate(
+        load_text(text.replace("LINE", "bypass_backend_security_groups: true"), "v6.yaml")
+    )
+    assert result.health_checks[0].status is Health.HEALTHY
+
+
+def test_basic_network_private_clbs_take_no_groups_and_no_bypass() -> None:
+    base = "title: t\nsecurity_groups: {sg: {}}\nload_balancers:\n  lb: {type: private, network: basic, vip: 10.0.0.1, EXTRA}\n"
+    with pytest.raises(
+        ScenarioError, match="basic-network private load balancer cannot have security groups"
+    ):
+        load_text(base.replace("EXTRA", "security_groups: [sg]"))
+    with pytest.raises(ScenarioError, match="cannot bypass backend security groups"):
+        load_text(base.replace("EXTRA", "bypass_backend_security_groups: true"))
