@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .model import (
@@ -122,13 +122,13 @@ class BalancerReader(ScenarioReader):
                     and other.protocol.transport is listener.protocol.transport
                 ):
                     self.fail(
-                        listener.line,
+                        value.key_lines["port"],
                         f"{item_field}.port",
                         f"{listener.protocol.transport} port {listener.port} is already used by the {other.key} listener on line {other.line}",
                     )
             listeners.append(listener)
         if network is NetworkType.BASIC:
-            self.check_basic_network(name, listeners, instances, acls, field, line)
+            self.check_basic_network(name, listeners, instances, acls, field, kl["network"])
         return LoadBalancer(
             name,
             lb_type,
@@ -143,6 +143,8 @@ class BalancerReader(ScenarioReader):
         )
 
     def created(self, value: Any, field: str, line: int) -> date:
+        if isinstance(value, datetime):
+            self.fail(line, field, f"'{value}' is not a date; write YYYY-MM-DD")
         if isinstance(value, date):
             return value
         try:

@@ -95,6 +95,8 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_trace(args: argparse.Namespace) -> int:
+    if not Path(args.file).is_file():
+        raise UsageError(f"{args.file}: no such file (trace reads one scenario file)")
     (scenario,) = load_all([Path(args.file)])
     try:
         flow = flow_from_options(

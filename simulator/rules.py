@@ -9,6 +9,7 @@ Names in peers (``NAME IP``, ``CLB VIP``, ``NAME VIP``, a security group) are re
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,10 @@ def parse_action(text: str) -> Action:
 
 def parse_protocol(text: str, *, allow_all: bool = True) -> Protocol:
     protocol = _PROTOCOLS.get(text.strip().lower())
-    if protocol is None or (protocol is Protocol.ALL and not allow_all):
+    if protocol is Protocol.ALL and not allow_all:
+        single = ", ".join(p.value for p in Protocol if p is not Protocol.ALL)
+        raise RuleError(f"a flow has one protocol, not ALL; expected one of {single}")
+    if protocol is None:
         choices = [p.value for p in Protocol if allow_all or p is not Protocol.ALL]
         raise RuleError(
             f"unknown protocol '{text}'; expected one of {', '.join(choices)}"
@@ -82,6 +86,10 @@ def parse_ports(text: str) -> tuple[PortRange, ...]:
         if not item:
             raise RuleError(f"empty item in port list '{text}'")
         low_text, dash, high_text = item.partition("-")
+        if dash and not high_text.strip():
+            raise RuleError(f"port range '{item}' has no upper end")
+        if dash and not low_text.strip():
+            raise RuleError(f"port range '{item}' has no lower end")
         low = parse_port(low_text)
         high = parse_port(high_text) if dash else low
         if high < low:
@@ -92,6 +100,7 @@ def parse_ports(text: str) -> tuple[PortRange, ...]:
 
 def parse_peer(text: str, names: Names) -> tuple[Network, ...]:
     """A peer: CIDR, address, ``NAME IP``, ``CLB VIP``, ``NAME VIP`` or a security group."""
+    text = text.strip()
     words = text.split()
     if not words:
         raise RuleError("the rule has no peer")
@@ -161,7 +170,7 @@ def parse_service(text: str) -> tuple[Protocol, tuple[PortRange, ...]]:
         raise RuleError("the rule has no port or protocol after '+'")
     name, colon, ports = text.partition(":")
     if not colon:
-        if name[0].isdigit():
+        if name[0].isdigit() or name[0] == "-":
             return Protocol.TCP, parse_ports(name)
         return _service(parse_protocol(name), "all")
     if not ports:
@@ -186,7 +195,11 @@ def parse_seed_rule(text: str, names: Names, *, line: int = 0) -> Rule:
     if len(words) < 2:
         raise RuleError(f"'{text}' is not 'PEER + PORTS ACTION' (expected ports, then an action)")
     action = parse_action(words[-1])
-    protocol, ports = parse_service("".join(words[:-1]))
+    service = re.sub(r"\s*([,:-])\s*", r"\1", " ".join(words[:-1]))
+    if " " in service:
+        fix = f"write {words[0]}:{words[1]}" if words[0].isalpha() else "separate ports with ','"
+        raise RuleError(f"'{service}' is not a port or a port list; {fix}")
+    protocol, ports = parse_service(service)
     peers = parse_peer(peer_text, names)
     return Rule(action, protocol, ports, peers, text=" ".join(text.split()), line=line)
 
@@ -210,6 +223,8 @@ def parse_structured_rule(data: Mapping[str, Any], names: Names, *, line: int = 
     if isinstance(port_value, bool) or not isinstance(port_value, (int, str)):
         raise RuleError(f"port must be a number or text such as '80,443', got {port_value!r}")
     protocol, ports = _service(protocol, str(port_value))
+    if isinstance(data["action"], bool):
+        raise RuleError("action must be ACCEPT or DROP; YAML read a yes/no word as a boolean")
     action = parse_action(str(data["action"]))
     description = data.get("description", "")
     if not isinstance(description, str):

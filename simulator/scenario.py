@@ -176,7 +176,8 @@ class _Loader(BalancerReader, QuestionReader):
                     self.fail(
                         line,
                         item_field,
-                        "a rule is 'PEER + PORTS ACTION' or a mapping with peer, protocol, port, action",
+                        "a rule is 'PEER + PORTS ACTION' or a mapping with peer, protocol, port, "
+                        f"action; got {value!r}",
                     )
             except RuleError as error:
                 self.fail(line, item_field, str(error))

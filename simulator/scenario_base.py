@@ -34,6 +34,8 @@ class ScenarioReader(Reader):
             self.fail(
                 line, field, f"'{name}' is not a valid name: use letters, digits, '.', '_' or '-'"
             )
+        if _reads_as_address(name):
+            self.fail(line, field, f"'{name}' is not a valid name: it reads as an address")
         if name in self.defined:
             other, other_line = self.defined[name]
             self.fail(
@@ -59,10 +61,19 @@ class ScenarioReader(Reader):
         if name in kinds:
             return name
         if name in self.defined:
-            self.fail(line, field, f"'{name}' is a {self.defined[name][0]}, not {what}")
+            article = "an" if what[0] in "aeiou" else "a"
+            self.fail(line, field, f"'{name}' is a {self.defined[name][0]}, not {article} {what}")
         self.fail(line, field, f"unknown {what} '{name}'" + did_you_mean(name, kinds))
 
     def optional_text(self, data: LocatedDict, key: str) -> str | None:
         if key not in data or data[key] is None:
             return None
         return self.text(data[key], key, data.key_lines[key])
+
+
+def _reads_as_address(name: str) -> bool:
+    try:
+        ipaddress.ip_network(name, strict=False)
+    except ValueError:
+        return False
+    return True

@@ -7,6 +7,7 @@ node marks (``yaml.compose``), never from keys injected into the data.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 
@@ -39,6 +40,8 @@ def load(text: str, file: str) -> Any:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark and "<stream end>" in (error.problem or ""):
+            mark = error.context_mark  # an unclosed bracket: point at where it opened
         line = mark.line + 1 if mark else 1
         problem = error.problem or "malformed YAML"
         raise ScenarioError(
@@ -48,41 +51,64 @@ def load(text: str, file: str) -> Any:
         raise ScenarioError(f"malformed YAML: {error}", file=file, line=1, field="yaml") from None
     if node is None:
         return None
-    return _convert(node, file, yaml.SafeLoader(""))
+    return _convert(node, file, yaml.SafeLoader(""), "")
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader) -> Any:
+def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = LocatedDict()
         result.line = line
         result.key_lines = {}
         for key_node, value_node in _pairs(node, file):
-            key = _convert(key_node, file, constructor)
             key_line = key_node.start_mark.line + 1
+            written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            key = _convert(key_node, file, constructor, path)
             if not isinstance(key, str):
+                hint = f"YAML reads {written} as {_yaml_text(key)}, so put it in quotes"
                 raise ScenarioError(
-                    f"keys must be text, got {key!r}", file=file, line=key_line, field=str(key)
+                    f"keys must be text; {hint}",
+                    file=file,
+                    line=key_line,
+                    field=_join(path, written),
                 )
             if key in result:
                 raise ScenarioError(
                     f"duplicate key (first given on line {result.key_lines[key]})",
                     file=file,
                     line=key_line,
-                    field=key,
+                    field=_join(path, key),
                 )
-            result[key] = _convert(value_node, file, constructor)
+            result[key] = _convert(value_node, file, constructor, _join(path, key))
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
-        items = LocatedList(_convert(item, file, constructor) for item in node.value)
+        items = LocatedList(
+            _convert(item, file, constructor, f"{path}[{i}]") for i, item in enumerate(node.value)
+        )
         items.line = line
         items.item_lines = [item.start_mark.line + 1 for item in node.value]
         return items
     try:
         return constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"bad value: {error}", file=file, line=line, field="yaml") from None
+    except ValueError:
+        if node.tag == "tag:yaml.org,2002:timestamp":  # looks like a date but is none: text
+            return node.value
+        raise ScenarioError(
+            f"'{node.value}' cannot be read", file=file, line=line, field=path or "yaml"
+        ) from None
+    except (yaml.YAMLError, OverflowError) as error:
+        raise ScenarioError(
+            f"'{node.value}' cannot be read: {error}", file=file, line=line, field=path or "yaml"
+        ) from None
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "null"
+    return f"a {type(value).__name__}"
 
 
 def _pairs(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node]]:
@@ -129,8 +155,8 @@ class Reader:
     ) -> LocatedDict:
         """A mapping with exactly the allowed keys (an unknown key is an error)."""
         if not isinstance(value, LocatedDict):
-            self.fail(line, field, f"expected a mapping, got {_kind(value)}")
-        allowed = (*required, *optional)
+            self.fail(line, field or "file", f"expected a mapping, got {_kind(value)}")
+        allowed = tuple(dict.fromkeys((*required, *optional)))
         if allowed:
             for key in value:
                 if key not in allowed:
@@ -161,7 +187,7 @@ class Reader:
         return [(k, v, _join(field, k), mapping.key_lines[k]) for k, v in mapping.items()]
 
     def text(self, value: Any, field: str, line: int) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
             self.fail(line, field, f"expected text, got {_kind(value)}")
         text = str(value).strip()
         if not text:
