@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from .model import (
     NetworkType,
     Protocol,
 )
+from .rules import is_number
 from .scenario_base import ScenarioReader
 from .yamlnodes import LocatedDict
 
@@ -147,8 +149,11 @@ class BalancerReader(ScenarioReader):
             self.fail(line, field, f"'{value}' is not a date; write YYYY-MM-DD")
         if isinstance(value, date):
             return value
+        text = self.text(value, field, line)
         try:
-            return date.fromisoformat(self.text(value, field, line))
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
         except ValueError:
             self.fail(line, field, f"'{value}' is not a date; write YYYY-MM-DD")
 
@@ -185,7 +190,7 @@ class BalancerReader(ScenarioReader):
         port = self.port(data["port"], f"{field}.port", kl["port"])
         backends: list[Backend] = []
         for item, item_field, item_line in self.items(
-            data["backends"], f"{field}.backends", kl["backends"]
+            data["backends"], f"{field}.backends", kl["backends"], required=True
         ):
             backend = self.backend(item, item_field, item_line, instances)
             if backend in backends:
@@ -218,7 +223,7 @@ class BalancerReader(ScenarioReader):
         if not colon:
             self.fail(line, field, f"'{text}' is not INSTANCE:PORT")
         name = self.reference(name, instances, "instance", field, line)
-        if not port_text.isdigit():
+        if not is_number(port_text):
             self.fail(line, field, f"'{port_text}' is not a port number")
         return Backend(name, self.port(int(port_text), field, line))
 

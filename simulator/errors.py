@@ -28,7 +28,8 @@ class ScenarioError(SimulatorError):
         self.field = field
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        text = f"{self.file}:{self.line}: {self.field}: {self.message}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # always one line
 
 
 class UsageError(SimulatorError):

@@ -22,7 +22,7 @@ from .model import (
     TargetKind,
     Verdict,
 )
-from .rules import parse_protocol
+from .rules import is_number, parse_protocol
 from .scenario_base import ScenarioReader
 
 FLOW_KEYS = ("name", "from", "to", "protocol", "src_port", "expect")
@@ -69,6 +69,7 @@ class QuestionReader(ScenarioReader):
                 f"{field}.to",
                 f"a flow from '{source}' to itself never leaves the instance",
             )
+        self.check_family(hosts[source], target, protocol, instances, lbs, f"{field}.to", kl["to"])
         src_port = (
             self.port(data["src_port"], f"{field}.src_port", kl["src_port"])
             if "src_port" in data
@@ -84,6 +85,36 @@ class QuestionReader(ScenarioReader):
         )
         return Flow(source, target, written, protocol, src_port, name, expect, line)
 
+    def check_family(
+        self,
+        source: Client | Instance,
+        target: Target,
+        protocol: Protocol | None,
+        instances: dict[str, Instance],
+        lbs: dict[str, LoadBalancer],
+        field: str,
+        line: int,
+    ) -> None:
+        """A connection stays in one address family, and ICMP is IPv4's, ICMPv6 IPv6's."""
+        if target.kind is TargetKind.LOAD_BALANCER:
+            address = lbs[target.name].vip
+        elif target.kind is TargetKind.INSTANCE:
+            address = instances[target.name].ip
+        else:
+            assert target.address is not None
+            address = target.address
+        if address.version != source.ip.version:
+            self.fail(
+                line,
+                field,
+                f"'{source.name}' has an IPv{source.ip.version} address and {address} is IPv"
+                f"{address.version}; a connection stays in one address family",
+            )
+        wrong = {Protocol.ICMP: 6, Protocol.ICMPV6: 4}.get(protocol) if protocol else None
+        if wrong == address.version:
+            right = Protocol.ICMPV6 if protocol is Protocol.ICMP else Protocol.ICMP
+            self.fail(line, field, f"{protocol} does not reach an IPv{wrong} address; use {right}")
+
     def target(
         self,
         text: str,
@@ -96,7 +127,7 @@ class QuestionReader(ScenarioReader):
     ) -> Target:
         portless = protocol is not None and not protocol.has_ports
         head, colon, port_text = text.rpartition(":")
-        if not colon or not port_text.isdigit() or (portless and _is_address(text)):
+        if not colon or not is_number(port_text) or (portless and _is_address(text)):
             head, port = text, None
             if not portless:
                 self.fail(line, field, f"'{text}' has no port; write TARGET:PORT")
@@ -108,6 +139,10 @@ class QuestionReader(ScenarioReader):
                 )
         if head.startswith("[") and head.endswith("]"):
             head = head[1:-1]
+        elif ":" in head and port is not None:
+            self.fail(
+                line, field, f"write an IPv6 address with a port in brackets: '[{head}]:{port}'"
+            )
         if head in lbs:
             return self.lb_target(lbs[head], port, protocol, field, line)
         if head in instances:
@@ -198,7 +233,7 @@ class QuestionReader(ScenarioReader):
             self.fail(line, field, f"'{text}' is not LB:PORT or LB:PROTOCOL:PORT")
         lb_name = self.reference(parts[0], lbs, "load balancer", field, line)
         lb = lbs[lb_name]
-        if not parts[-1].isdigit():
+        if not is_number(parts[-1]):
             self.fail(line, field, f"'{parts[-1]}' is not a port number")
         port = int(parts[-1])
         found = [

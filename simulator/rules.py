@@ -64,10 +64,15 @@ def parse_protocol(text: str, *, allow_all: bool = True) -> Protocol:
     return protocol
 
 
+def is_number(text: str) -> bool:
+    """True for plain decimal digits (not the other digits Unicode knows)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_port(text: str) -> int:
     """One port number, 1-65535."""
     text = text.strip()
-    if not text.isdigit():
+    if not is_number(text):
         raise RuleError(f"'{text}' is not a port number")
     port = int(text)
     if not 1 <= port <= 65535:
@@ -145,7 +150,7 @@ def _looks_like_address(word: str) -> bool:
 
 
 def _vip(name: str, names: Names) -> Address:
-    if name.upper() == "CLB" and "CLB" not in names.vips:
+    if name.upper() == "CLB" and name not in names.vips:
         if not names.vips:
             raise RuleError("'CLB VIP' names a load balancer, but the scenario has none")
         if len(names.vips) > 1:
@@ -170,7 +175,7 @@ def parse_service(text: str) -> tuple[Protocol, tuple[PortRange, ...]]:
         raise RuleError("the rule has no port or protocol after '+'")
     name, colon, ports = text.partition(":")
     if not colon:
-        if name[0].isdigit() or name[0] == "-":
+        if is_number(name[0]) or name[0] == "-":
             return Protocol.TCP, parse_ports(name)
         return _service(parse_protocol(name), "all")
     if not ports:

@@ -143,7 +143,7 @@ class _Loader(BalancerReader, QuestionReader):
         field = f"instances.{instance.name}.security_groups"
         bound: list[str] = []
         for value, item_field, line in self.items(
-            data["security_groups"], field, data.key_lines["security_groups"]
+            data["security_groups"], field, data.key_lines["security_groups"], required=True
         ):
             group = self.reference(
                 self.text(value, item_field, line), groups, "security group", item_field, line
@@ -203,7 +203,7 @@ class _Loader(BalancerReader, QuestionReader):
         known = sorted({i.subnet for i in instances if i.subnet})
         subnets: list[str] = []
         for item, item_field, item_line in self.items(
-            data["subnets"], f"{field}.subnets", data.key_lines["subnets"]
+            data["subnets"], f"{field}.subnets", data.key_lines["subnets"], required=True
         ):
             subnet = self.text(item, item_field, item_line)
             if subnet not in known:

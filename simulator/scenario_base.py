@@ -30,7 +30,7 @@ class ScenarioReader(Reader):
 
     # -- names ---------------------------------------------------------------------------
     def name(self, name: str, kind: str, field: str, line: int) -> str:
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             self.fail(
                 line, field, f"'{name}' is not a valid name: use letters, digits, '.', '_' or '-'"
             )

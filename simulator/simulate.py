@@ -55,7 +55,7 @@ def simulate(scenario: Scenario) -> ScenarioResult:
 
 def trace(scenario: Scenario, flow: Flow) -> FlowResult:
     """The paths of one flow that need not be in the scenario file."""
-    sim = _Simulator(scenario)
+    sim = _Simulator(replace(scenario, flows=(*scenario.flows, flow)))
     health = {(h.load_balancer, h.listener.key, h.backend): h.status for h in sim.health_checks()}
     return sim.flow(flow, health)
 
@@ -151,8 +151,10 @@ class _Simulator:
         paths = []
         for backend in picked:
             instance = self.scenario.instance(backend.instance)
+            # Layer 4 forwards the client's packets; layer 7 opens a connection of its own.
+            src_port = DEFAULT_SOURCE_PORT if listener.protocol.layer7 else flow.src_port
             second = Packet(
-                protocol, seen, host(instance.ip), _port(protocol, flow.src_port), backend.port
+                protocol, seen, host(instance.ip), _port(protocol, src_port), backend.port
             )
             view = self._links(forward_key(listener, backend))
             for checks in self._segments(view, lb.name, instance.name):

@@ -7,6 +7,7 @@ node marks (``yaml.compose``), never from keys injected into the data.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
@@ -51,10 +52,39 @@ def load(text: str, file: str) -> Any:
         raise ScenarioError(f"malformed YAML: {error}", file=file, line=1, field="yaml") from None
     if node is None:
         return None
-    return _convert(node, file, yaml.SafeLoader(""), "")
+    budget = _Budget(file)
+    try:
+        return _convert(node, file, yaml.SafeLoader(""), "", budget)
+    except RecursionError:
+        raise ScenarioError(
+            "the document nests too deeply, or an alias refers to itself",
+            file=file, line=1, field="yaml",
+        ) from None  # fmt: skip
 
 
-def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str) -> Any:
+#: At most this many values after aliases are expanded: a guard against alias bombs.
+MAX_VALUES = 200_000
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+class _Budget:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.left = MAX_VALUES
+
+    def spend(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise ScenarioError(
+                f"the document expands to more than {MAX_VALUES} values (aliases?)",
+                file=self.file, line=node.start_mark.line + 1, field="yaml",
+            )  # fmt: skip
+
+
+def _convert(
+    node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str, budget: _Budget
+) -> Any:
+    budget.spend(node)
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result = LocatedDict()
@@ -63,7 +93,7 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str
         for key_node, value_node in _pairs(node, file):
             key_line = key_node.start_mark.line + 1
             written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            key = _convert(key_node, file, constructor, path)
+            key = _convert(key_node, file, constructor, path, budget)
             if not isinstance(key, str):
                 hint = f"YAML reads {written} as {_yaml_text(key)}, so put it in quotes"
                 raise ScenarioError(
@@ -79,16 +109,23 @@ def _convert(node: yaml.Node, file: str, constructor: yaml.SafeLoader, path: str
                     line=key_line,
                     field=_join(path, key),
                 )
-            result[key] = _convert(value_node, file, constructor, _join(path, key))
+            result[key] = _convert(value_node, file, constructor, _join(path, key), budget)
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
         items = LocatedList(
-            _convert(item, file, constructor, f"{path}[{i}]") for i, item in enumerate(node.value)
+            _convert(item, file, constructor, f"{path}[{i}]", budget)
+            for i, item in enumerate(node.value)
         )
         items.line = line
         items.item_lines = [item.start_mark.line + 1 for item in node.value]
         return items
+    if node.tag == "tag:yaml.org,2002:int" and not _DECIMAL.fullmatch(node.value):
+        raise ScenarioError(
+            f"'{node.value}' is not a decimal number (YAML 1.1 reads it as "
+            f"{constructor.construct_object(node)}); write it in decimal, or quote it as text",
+            file=file, line=line, field=path or "yaml",
+        )  # fmt: skip
     try:
         return constructor.construct_object(node, deep=True)
     except ValueError:
@@ -131,8 +168,13 @@ def _pairs(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node
                 merged.extend(_pairs(source, file))
         else:
             pairs.append((key_node, value_node))
-    own = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
-    return [p for p in merged if p[0].value not in own] + pairs
+    taken = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
+    first: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in merged:  # of several merged mappings, the first one wins
+        if key_node.value not in taken:
+            taken.add(key_node.value)
+            first.append((key_node, value_node))
+    return first + pairs
 
 
 class Reader:
@@ -171,9 +213,13 @@ class Reader:
                 self.fail(value.line, _join(field, key), "required key is missing")
         return value
 
-    def items(self, value: Any, field: str, line: int) -> list[tuple[Any, str, int]]:
-        """The items of a list, each with its field path and line; null is an empty list."""
+    def items(
+        self, value: Any, field: str, line: int, *, required: bool = False
+    ) -> list[tuple[Any, str, int]]:
+        """The items of a list, each with its path and line; null is empty unless ``required``."""
         if value is None:
+            if required:
+                self.fail(line, field, "expected a list, got nothing (null); write [] for none")
             return []
         if not isinstance(value, LocatedList):
             self.fail(line, field, f"expected a list, got {_kind(value)}")
@@ -232,4 +278,6 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: quote it)"
     return f"{type(value).__name__} {value!r}"

@@ -152,3 +152,24 @@ def test_command_line_does_not_import_heavy_libraries(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_trace_to_an_address_the_file_never_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "trace",
+                str(write(tmp_path)),
+                "--from",
+                "alice",
+                "--to",
+                "8.8.8.8:53",
+                "--protocol",
+                "UDP",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("alice -> 8.8.8.8:53 (UDP): allowed")

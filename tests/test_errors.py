@@ -788,3 +788,103 @@ def test_cli_bug_no_traceback_for_a_bad_date(
     assert out == ""
     assert len(err.splitlines()) == 1
     assert "Traceback" not in err
+
+
+#: Found by review: silent misreadings, crashes and alias bombs, each now a located error.
+REVIEW = [
+    pytest.param(
+        y("title: x","instances:","  rs-1:","    ip: 10.0.1.11","    security_groups:"),
+        'bad.yaml:5: instances.rs-1.security_groups: expected a list, got nothing (null); write [] for none',
+        id='security_groups left empty',
+    ),
+    pytest.param(
+        listeners("- {protocol: TCP, port: 80, backends: }"),
+        'bad.yaml:9: load_balancers.clb-1.listeners[0].backends: expected a list, got nothing (null); write [] for none',
+        id='backends left empty',
+    ),
+    pytest.param(
+        y("title: x","instances:","  rs-1: {ip: 10.0.0.1, security_groups: [], subnet: s1}","network_acls:","  acl-1: {subnets: }"),
+        'bad.yaml:5: network_acls.acl-1.subnets: expected a list, got nothing (null); write [] for none',
+        id='acl subnets left empty',
+    ),
+    pytest.param(
+        rule("{peer: 0.0.0.0/0, port: 1:20, action: accept}"),
+        "bad.yaml:5: security_groups.sg-web.inbound[0].port: '1:20' is not a decimal number (YAML 1.1 reads it as 80); write it in decimal, or quote it as text",
+        id='sexagesimal port',
+    ),
+    pytest.param(
+        rule("{peer: 0.0.0.0/0, port: 0443, action: accept}"),
+        "bad.yaml:5: security_groups.sg-web.inbound[0].port: '0443' is not a decimal number (YAML 1.1 reads it as 291); write it in decimal, or quote it as text",
+        id='octal port',
+    ),
+    pytest.param(
+        flow("{from: alice, to: 'rs-1:8080', src_port: 0x9C40}"),
+        "bad.yaml:22: flows[0].src_port: '0x9C40' is not a decimal number (YAML 1.1 reads it as 40000); write it in decimal, or quote it as text",
+        id='hex source port',
+    ),
+    pytest.param(
+        rule("'0.0.0.0/0 + \uff18\uff10 allow'"),
+        "bad.yaml:5: security_groups.sg-web.inbound[0]: unknown protocol '\uff18\uff10'; expected one of TCP, UDP, ICMP, ICMPv6, GRE, ALL",
+        id='full-width digits in a rule',
+    ),
+    pytest.param(
+        flow("{from: alice, to: 'rs-1:²'}"),
+        "bad.yaml:22: flows[0].to: 'rs-1:²' has no port; write TARGET:PORT",
+        id='superscript port in a target',
+    ),
+    pytest.param(
+        listeners("- {protocol: TCP, port: 80, backends: ['rs-1:³']}"),
+        "bad.yaml:9: load_balancers.clb-1.listeners[0].backends[0]: '³' is not a port number",
+        id='superscript backend port',
+    ),
+    pytest.param(
+        y("title: x","clients: {A: 203.0.113.10}","instances:","  v6: {ip: '2001:db8::11', security_groups: []}","flows:","  - {from: A, to: 'v6:22'}"),
+        "bad.yaml:6: flows[0].to: 'A' has an IPv4 address and 2001:db8::11 is IPv6; a connection stays in one address family",
+        id='IPv4 client to an IPv6 instance',
+    ),
+    pytest.param(
+        y("title: x","clients: {A: '2001:db8::10'}","instances:","  v6: {ip: '2001:db8::11', security_groups: []}","flows:","  - {from: A, to: v6, protocol: ICMP}"),
+        'bad.yaml:6: flows[0].to: ICMP does not reach an IPv6 address; use ICMPv6',
+        id='ICMP to an IPv6 instance',
+    ),
+    pytest.param(
+        y("title: x","clients: {A: '2001:db8::10'}","flows:","  - {from: A, to: '2001:db8::5:443'}"),
+        "bad.yaml:4: flows[0].to: write an IPv6 address with a port in brackets: '[2001:db8::5]:443'",
+        id='IPv6 address with a port, unbracketed',
+    ),
+    pytest.param(
+        y("title: x","clients: &a {A: *a}"),
+        'bad.yaml:1: yaml: the document nests too deeply, or an alias refers to itself',
+        id='recursive alias',
+    ),
+    pytest.param(
+        y("title: x","a: &a [1,1,1,1,1,1,1,1,1,1]","b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]","c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]","d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]","e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]","f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]"),
+        'bad.yaml:2: yaml: the document expands to more than 200000 values (aliases?)',
+        id='alias bomb',
+    ),
+    pytest.param(
+        y("title: x","clients:",'  "A\\n": 1.2.3.4'),
+        "bad.yaml:3: clients.A\\n: 'A\\n' is not a valid name: use letters, digits, '.', '_' or '-'",
+        id='a newline in a name',
+    ),
+    pytest.param(
+        rule('"foo\\nbar + 80 allow"'),
+        "bad.yaml:5: security_groups.sg-web.inbound[0]: a rule has exactly one peer, got 'foo\\nbar'; write one rule per peer",
+        id='a newline in a rule',
+    ),
+    pytest.param(
+        y("title: x","instances:","  rs-1: {ip: 10.0.0.1, security_groups: [off]}"),
+        'bad.yaml:3: instances.rs-1.security_groups[0]: expected text, got false (YAML reads yes, no, on and off as true or false: quote it)',
+        id='a quoted-looking boolean in a list',
+    ),
+    pytest.param(
+        lb("type: private","classic: true","vip: 10.1.1.1","created: 20161204"),
+        "bad.yaml:9: load_balancers.clb-1.created: '20161204' is not a date; write YYYY-MM-DD",
+        id='created as a plain number',
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), REVIEW)
+def test_bad_scenario_found_by_review(text: str, message: str) -> None:
+    assert message_of(text) == message

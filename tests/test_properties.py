@@ -335,11 +335,12 @@ def scenario_rules(draw: st.DrawFn, family: int) -> str:
 
 
 @st.composite
-def flows(draw: st.DrawFn) -> tuple[str, str, str]:
+def flows(draw: st.DrawFn, family: int) -> tuple[str, str, str]:
     source, target = draw(
         st.sampled_from([("client", "a"), ("client", "b"), ("a", "b"), ("b", "a")])
     )
-    protocol = draw(st.sampled_from(PACKET_PROTOCOLS))
+    wrong_icmp = "ICMPv6" if family == 4 else "ICMP"  # ICMP is IPv4's, ICMPv6 IPv6's
+    protocol = draw(st.sampled_from([p for p in PACKET_PROTOCOLS if p != wrong_icmp]))
     if protocol in PORTED:
         return source, f"{target}:{draw(st.sampled_from([80, 22, 443]))}", protocol
     return source, target, protocol
@@ -363,7 +364,7 @@ def sg_scenarios(draw: st.DrawFn) -> str:
             rules = draw(st.lists(scenario_rules(family), max_size=4))
             lines.append(f"    {direction}: [{', '.join(json.dumps(r) for r in rules)}]")
     lines.append("flows:")
-    for source, target, protocol in draw(st.lists(flows(), min_size=1, max_size=4)):
+    for source, target, protocol in draw(st.lists(flows(family), min_size=1, max_size=4)):
         lines.append(f"  - {{from: {source}, to: {json.dumps(target)}, protocol: {protocol}}}")
     return "\n".join(lines) + "\n"
 

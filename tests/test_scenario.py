@@ -133,3 +133,31 @@ def test_unreadable_file_is_a_located_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_file(path)
     assert str(caught.value).startswith(f"{path}:1: file: cannot read the file")
+
+
+def test_of_several_merged_mappings_the_first_wins() -> None:
+    scenario = load_text(
+        """
+title: merge
+instances:
+  a: &over {ip: 10.0.0.5, security_groups: [sg]}
+  b: &base {ip: 10.0.0.6, security_groups: [], subnet: web}
+  c: {<<: [*over, *base], ip: 10.0.0.7}
+security_groups: {sg: {}}
+"""
+    )
+    c = scenario.instance("c")
+    assert (str(c.ip), c.security_groups, c.subnet) == ("10.0.0.7", ("sg",), "web")
+
+
+def test_clb_vip_names_a_load_balancer_called_clb() -> None:
+    scenario = load_text(
+        """
+title: names
+load_balancers:
+  clb: {type: public, vip: 1.1.1.1}
+  other: {type: public, vip: 2.2.2.2}
+security_groups: {sg: {inbound: [clb VIP + 80 allow]}}
+"""
+    )
+    assert scenario.security_group("sg").inbound[0].peers == (ipaddress.ip_network("1.1.1.1/32"),)

@@ -397,3 +397,16 @@ def test_basic_network_private_clbs_take_no_groups_and_no_bypass() -> None:
         load_text(base.replace("EXTRA", "security_groups: [sg]"))
     with pytest.raises(ScenarioError, match="cannot bypass backend security groups"):
         load_text(base.replace("EXTRA", "bypass_backend_security_groups: true"))
+
+
+def test_layer7_backend_connections_come_from_the_clbs_own_port() -> None:
+    acl = """
+network_acls:
+  acl-web:
+    subnets: [web]
+    inbound: [0.0.0.0/0 + 8080 allow]
+    outbound: [0.0.0.0/0 + 50000 allow]
+"""
+    flows = "- {from: alice, to: clb:80, src_port: 40000}"
+    assert flow(run(protocol="HTTP", acls=acl, flows=flows)).verdict is Verdict.ALLOWED
+    assert flow(run(protocol="TCP", acls=acl, flows=flows)).verdict is Verdict.DENIED
