@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .checks import Limits
 from .errors import ScenarioError, SimulatorError, UsageError
 from .model import Scenario
 from .report import render_flow_json, render_json, render_table, render_trace
@@ -36,6 +37,14 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder")
     replay.add_argument("--format", choices=("table", "json"), default="table")
+    replay.add_argument(
+        "--max-rules-per-group", type=int, default=Limits().rules_per_group, metavar="N",
+        help="warn above N rules in a security group (default %(default)s)",
+    )  # fmt: skip
+    replay.add_argument(
+        "--max-groups-per-clb", type=int, default=Limits().groups_per_load_balancer, metavar="N",
+        help="warn above N security groups on a load balancer (default %(default)s)",
+    )  # fmt: skip
 
     one = commands.add_parser(
         "trace",
@@ -88,7 +97,8 @@ def load_all(files: Sequence[Path]) -> list[Scenario]:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    results = [simulate(s) for s in load_all(scenario_files(args.paths))]
+    limits = Limits(args.max_rules_per_group, args.max_groups_per_clb)
+    results = [simulate(s, limits) for s in load_all(scenario_files(args.paths))]
     render = render_json if args.format == "json" else render_table
     sys.stdout.write(render(results))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

@@ -131,6 +131,8 @@ def render_table(results: Sequence[ScenarioResult]) -> str:
                 "",
                 tabulate(health_rows(result.health_checks), HEALTH_HEADERS, tablefmt="simple"),
             ]
+        if result.warnings:
+            lines += ["", *(str(w) for w in result.warnings)]
         lines += ["", summary(result)]
         blocks.append("\n".join(lines))
     if len(results) > 1:
@@ -211,6 +213,9 @@ def report_json(result: ScenarioResult) -> dict[str, Any]:
         "ok": result.ok,
         "flows": [flow_json(f) for f in result.flows],
         "health_checks": [health_json(h) for h in result.health_checks],
+        "warnings": [
+            {"line": w.line, "field": w.field, "message": w.message} for w in result.warnings
+        ],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .checks import ScenarioWarning
 from .model import (
     Backend,
     Checkpoint,
@@ -141,6 +142,7 @@ class ScenarioResult:
     scenario: Scenario
     flows: tuple[FlowResult, ...]
     health_checks: tuple[HealthResult, ...]
+    warnings: tuple[ScenarioWarning, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import networkx as nx
 
+from .checks import Limits, scenario_warnings
 from .evaluate import Packet
 from .model import (
     DEFAULT_SOURCE_PORT,
@@ -43,14 +44,16 @@ from .topology import (
 )
 from .walk import Context, Walker, host
 
+DEFAULT_LIMITS = Limits()
 
-def simulate(scenario: Scenario) -> ScenarioResult:
+
+def simulate(scenario: Scenario, limits: Limits = DEFAULT_LIMITS) -> ScenarioResult:
     """Every health check of every listener, then every flow the scenario asks about."""
     sim = _Simulator(scenario)
     checks = tuple(sim.health_checks())
     health = {(h.load_balancer, h.listener.key, h.backend): h.status for h in checks}
     flows = tuple(sim.flow(flow, health) for flow in scenario.flows)
-    return ScenarioResult(scenario, flows, checks)
+    return ScenarioResult(scenario, flows, checks, scenario_warnings(scenario, limits))
 
 
 def trace(scenario: Scenario, flow: Flow) -> FlowResult:
