@@ -248,15 +248,15 @@ def flow_from_options(
     loader = _Loader(scenario.file)
     hosts: dict[str, Client | Instance] = {h.name: h for h in scenario.clients}
     hosts.update((i.name, i) for i in scenario.instances)
-    for name in (*hosts, *(lb.name for lb in scenario.load_balancers)):
-        loader.defined[name] = (
-            "client"
-            if name in {c.name for c in scenario.clients}
-            else "instance"
-            if name in hosts
-            else "load balancer",
-            0,
-        )
+    kinds = (
+        ("client", scenario.clients),
+        ("instance", scenario.instances),
+        ("load balancer", scenario.load_balancers),
+        ("security group", scenario.security_groups),
+        ("network ACL", scenario.network_acls),
+    )
+    for kind, things in kinds:
+        loader.defined.update((thing.name, (kind, thing.line)) for thing in things)
     instances = {i.name: i for i in scenario.instances}
     lbs = {lb.name: lb for lb in scenario.load_balancers}
     return loader.flow(data, "trace", 0, hosts, instances, lbs)
