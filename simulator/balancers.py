@@ -105,19 +105,11 @@ class BalancerReader(ScenarioReader):
                 f"{field}.bypass_backend_security_groups",
                 f"{no_groups or 'a basic-network load balancer'} cannot bypass backend security groups (SEMANTICS §3.4)",
             )
-        if vip.version == 6 and not bypass:
-            self.fail(
-                kl.get("bypass_backend_security_groups", kl["vip"]),
-                f"{field}.bypass_backend_security_groups",
-                "an IPv6 load balancer always bypasses backend security groups (Tencent turns "
-                "this on for IPv6 CLBs and it cannot be turned off); write "
-                "bypass_backend_security_groups: true",
-            )
         listeners: list[Listener] = []
         for value, item_field, item_line in self.items(
             data.get("listeners"), f"{field}.listeners", kl.get("listeners", line)
         ):
-            listener = self.listener(value, item_field, item_line, instances)
+            listener = self.listener(value, item_field, item_line, instances, vip)
             for other in listeners:
                 if (
                     other.port == listener.port
@@ -178,7 +170,7 @@ class BalancerReader(ScenarioReader):
                     )
 
     def listener(
-        self, value: Any, field: str, line: int, instances: dict[str, Instance]
+        self, value: Any, field: str, line: int, instances: dict[str, Instance], vip: Address
     ) -> Listener:
         data = self.mapping(
             value, field, line, required=("protocol", "port", "backends"), optional=LISTENER_KEYS
@@ -193,6 +185,14 @@ class BalancerReader(ScenarioReader):
             data["backends"], f"{field}.backends", kl["backends"], required=True
         ):
             backend = self.backend(item, item_field, item_line, instances)
+            if instances[backend.instance].ip.version != vip.version:
+                self.fail(
+                    item_line,
+                    item_field,
+                    f"'{backend.instance}' is IPv{instances[backend.instance].ip.version} behind "
+                    f"an IPv{vip.version} VIP: sgsim does not model IPv6 NAT64 load balancers, "
+                    "whose backends see an undocumented source address",
+                )
             if backend in backends:
                 self.fail(item_line, item_field, f"backend {backend} is listed twice")
             backends.append(backend)

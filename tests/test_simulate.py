@@ -366,27 +366,27 @@ def test_no_loopback_where_the_backend_does_not_see_its_own_address() -> None:
     assert flow(result).verdict is Verdict.ALLOWED
 
 
-def test_ipv6_load_balancers_always_bypass_backend_groups() -> None:
+def test_ipv6_load_balancers_check_backend_groups_and_refuse_nat64() -> None:
     text = """
 title: v6 lb
-instances: {web: {ip: "2001:db8:1::5", security_groups: [sg]}}
-security_groups: {sg: {}}
+clients: {c: "2001:db8:9::1"}
+instances:
+  web: {ip: "2001:db8:1::5", security_groups: [sg]}
+  old: {ip: 10.0.0.5, security_groups: [sg]}
+security_groups: {sg: {inbound: ["::/0 + 80 allow", "lb VIP + 80 allow"]}}
 load_balancers:
   lb:
     type: public
     vip: "2001:db8::80"
-    LINE
-    listeners: [{protocol: TCP, port: 80, backends: [web:80]}]
+    listeners: [{protocol: TCP, port: 80, backends: [BACKEND]}]
+flows: [{from: c, to: "lb:80"}]
 """
-    with pytest.raises(ScenarioError) as caught:
-        load_text(text.replace("LINE", "network: vpc"), "v6.yaml")
-    assert str(caught.value).startswith(
-        "v6.yaml:8: load_balancers.lb.bypass_backend_security_groups: an IPv6 load balancer always bypasses"
-    )
-    result = simulate(
-        load_text(text.replace("LINE", "bypass_backend_security_groups: true"), "v6.yaml")
-    )
+    result = simulate(load_text(text.replace("BACKEND", "web:80"), "v6.yaml"))
+    assert result.flows[0].verdict is Verdict.ALLOWED
     assert result.health_checks[0].status is Health.HEALTHY
+    with pytest.raises(ScenarioError) as caught:
+        load_text(text.replace("BACKEND", "old:80"), "v6.yaml")
+    assert "does not model IPv6 NAT64 load balancers" in str(caught.value)
 
 
 def test_basic_network_private_clbs_take_no_groups_and_no_bypass() -> None:
