@@ -24,6 +24,11 @@ CLASSIC_PROBERS = ipaddress.ip_network("169.254.128.0/17")
 PERSISTENT_SOURCES = ipaddress.ip_network("100.127.0.0/16")
 
 
+def host_network(address: Address) -> Network:
+    """One address as a network of one (a /32 or a /128)."""
+    return ipaddress.ip_network(address)
+
+
 class Protocol(StrEnum):
     """An IP protocol of a rule or a packet; ``ALL`` only in rules."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .model import Checkpoint, Decision
+from .model import Checkpoint, Decision, Health
 from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 
 MARKS = {True: "PASS", False: "FAIL", None: "-"}
@@ -57,16 +57,12 @@ def health_decided_by(result: HealthResult) -> str:
     return text
 
 
-def flow_target(result: FlowResult) -> str:
-    return result.flow.written_to
-
-
 def flow_rows(results: Sequence[FlowResult]) -> list[list[str]]:
     return [
         [
             r.flow.name or "",
             r.flow.source,
-            flow_target(r),
+            r.flow.written_to,
             str(r.protocol),
             str(r.verdict),
             str(r.flow.expect or "-"),
@@ -110,7 +106,7 @@ def summary(result: ScenarioResult) -> str:
     oks = [f.ok for f in result.flows] + [h.ok for h in result.health_checks]
     checked = [ok for ok in oks if ok is not None]
     failed = checked.count(False)
-    healthy = sum(1 for h in result.health_checks if h.status.value == "healthy")
+    healthy = sum(1 for h in result.health_checks if h.status is Health.HEALTHY)
     verdict = (
         "ok" if failed == 0 else f"FAILED: {failed} of {len(checked)} expectations do not hold"
     )

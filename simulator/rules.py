@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import RuleError, did_you_mean
-from .model import Action, Address, Network, PortRange, Protocol, Rule
+from .model import Action, Address, Network, PortRange, Protocol, Rule, host_network
 
 _ACTIONS = {
     "allow": Action.ACCEPT,
@@ -35,9 +35,6 @@ class Names:
     vips: Mapping[str, Address] = field(default_factory=dict)
     groups: Mapping[str, tuple[Address, ...]] = field(default_factory=dict)
     groups_allowed: bool = True
-
-    def all_names(self) -> list[str]:
-        return sorted({*self.hosts, *self.vips, *self.groups})
 
 
 def parse_action(text: str) -> Action:
@@ -112,21 +109,21 @@ def parse_peer(text: str, names: Names) -> tuple[Network, ...]:
     if "," in text or (len(words) > 1 and words[-1].upper() not in ("IP", "VIP")):
         raise RuleError(f"a rule has exactly one peer, got '{text}'; write one rule per peer")
     if len(words) == 2 and words[1].upper() == "VIP":
-        return (_host_network(_vip(words[0], names)),)
+        return (host_network(_vip(words[0], names)),)
     if len(words) == 2 and words[1].upper() == "IP":
         if words[0] not in names.hosts:
             raise RuleError(
                 f"unknown client or instance '{words[0]}'"
                 + did_you_mean(words[0], sorted(names.hosts))
             )
-        return (_host_network(names.hosts[words[0]]),)
+        return (host_network(names.hosts[words[0]]),)
     if len(words) > 2:
         raise RuleError(f"a rule has exactly one peer, got '{text}'; write one rule per peer")
     word = words[0]
     if word in names.groups:
         if not names.groups_allowed:
             raise RuleError(f"'{word}' is a security group; network ACL rules take addresses only")
-        return tuple(_host_network(a) for a in names.groups[word])
+        return tuple(host_network(a) for a in names.groups[word])
     try:
         return (ipaddress.ip_network(word, strict=True),)
     except ValueError as error:
@@ -162,10 +159,6 @@ def _vip(name: str, names: Names) -> Address:
     if name not in names.vips:
         raise RuleError(f"unknown load balancer '{name}'" + did_you_mean(name, sorted(names.vips)))
     return names.vips[name]
-
-
-def _host_network(address: Address) -> Network:
-    return ipaddress.ip_network(address)
 
 
 def parse_service(text: str) -> tuple[Protocol, tuple[PortRange, ...]]:

@@ -6,6 +6,7 @@ rules may name hosts, VIPs and security groups wherever they are defined in the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,7 @@ class _Loader(BalancerReader, QuestionReader):
             },
         )
         groups = [self.group(n, v, f, ln, names) for n, v, f, ln in raw_groups]
-        acl_names_only = Names(
-            hosts=names.hosts, vips=names.vips, groups=names.groups, groups_allowed=False
-        )
+        acl_names_only = replace(names, groups_allowed=False)
         acls = [self.acl(n, v, f, ln, acl_names_only, instances) for n, v, f, ln in raw_acls]
         by_name = {i.name: i for i in instances}
         lbs = [self.load_balancer(head, by_name, group_names, acls) for head in lb_heads]

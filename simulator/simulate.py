@@ -28,6 +28,7 @@ from .model import (
     Protocol,
     Scenario,
     TargetKind,
+    host_network,
 )
 from .results import FlowResult, HealthResult, Path, ScenarioResult
 from .topology import (
@@ -42,7 +43,7 @@ from .topology import (
     health_source,
     probe_key,
 )
-from .walk import Context, Walker, host
+from .walk import Context, Walker
 
 DEFAULT_LIMITS = Limits()
 
@@ -92,8 +93,10 @@ class _Simulator:
         if not settings.enabled:
             return HealthResult(lb.name, listener, backend, port, source.text, (), enabled=False)
         instance = self.scenario.instance(backend.instance)
-        src = source.network or host(instance.ip)  # a physical host: only implicit checkpoints
-        dst = host(instance.ip)
+        src = source.network or host_network(
+            instance.ip
+        )  # a physical host: only implicit checkpoints
+        dst = host_network(instance.ip)
         checks = self.graph.edges[
             checker_node(lb.name), instance.name, probe_key(listener, backend)
         ]["checkpoints"]
@@ -121,12 +124,12 @@ class _Simulator:
     # -- flows ---------------------------------------------------------------------------
     def flow(self, flow: Flow, health: dict[tuple[str, str, Backend], Health]) -> FlowResult:
         origin = flow.source
-        src = host(self.scenario.host_address(origin))
+        src = host_network(self.scenario.host_address(origin))
         target = flow.target
         if target.kind is not TargetKind.LOAD_BALANCER:
             protocol = flow.protocol or Protocol.TCP
             node = target.name if target.kind is TargetKind.INSTANCE else address_node(target.name)
-            dst = host(self.graph.nodes[node]["address"])
+            dst = host_network(self.graph.nodes[node]["address"])
             packet = Packet(protocol, src, dst, _port(protocol, flow.src_port), target.port)
             paths = []
             for checks in self._segments(self._links(Link.DIRECT), origin, node):
@@ -139,7 +142,7 @@ class _Simulator:
         protocol = flow.protocol or (on_port[0].protocol.transport if on_port else Protocol.TCP)
         listener = next((li for li in on_port if li.protocol.transport is protocol), None)
         context = Context(listener, port, protocol)
-        first = Packet(protocol, src, host(lb.vip), _port(protocol, flow.src_port), port)
+        first = Packet(protocol, src, host_network(lb.vip), _port(protocol, flow.src_port), port)
         to_vip = (self.graph.edges[origin, lb.name, Link.TO_VIP]["checkpoints"], first)
         if listener is None or not listener.backends:
             return FlowResult(
@@ -157,7 +160,7 @@ class _Simulator:
             # Layer 4 forwards the client's packets; layer 7 opens a connection of its own.
             src_port = DEFAULT_SOURCE_PORT if listener.protocol.layer7 else flow.src_port
             second = Packet(
-                protocol, seen, host(instance.ip), _port(protocol, src_port), backend.port
+                protocol, seen, host_network(instance.ip), _port(protocol, src_port), backend.port
             )
             view = self._links(forward_key(listener, backend))
             for checks in self._segments(view, lb.name, instance.name):
@@ -187,7 +190,7 @@ class _Simulator:
     def _seen_source(lb: LoadBalancer, listener: Listener, client: Network) -> Network:
         """The source address the backend sees (§3.3)."""
         if lb.snats_to_vip:
-            return host(lb.vip)
+            return host_network(lb.vip)
         if listener.protocol.layer7 and listener.persistent_connections:
             return PERSISTENT_SOURCES
         return client

@@ -7,7 +7,6 @@ the packet meets on the way, in order (SEMANTICS §4). Paths are found on this g
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +28,7 @@ from .model import (
     NetworkType,
     Scenario,
     TargetKind,
+    host_network,
 )
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class ProbeSource:
 def health_source(lb: LoadBalancer, listener: Listener) -> ProbeSource:
     """The health-check source of ``listener`` by its setting and the CLB's kind (§3.5)."""
     setting = listener.health_check.source
-    vip = ProbeSource(str(lb.vip), ipaddress.ip_network(lb.vip), implicit=False)
+    vip = ProbeSource(str(lb.vip), host_network(lb.vip), implicit=False)
     if setting is HealthSource.VIP:
         return vip
     if setting is HealthSource.CGNAT:

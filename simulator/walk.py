@@ -7,14 +7,12 @@ with addresses and ports swapped (SEMANTICS §1.6, §2.1, §4).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .evaluate import ConnectionTable, Evaluation, Packet, first_match, ordered
 from .model import (
     Action,
-    Address,
     Backend,
     Checkpoint,
     Decision,
@@ -24,6 +22,7 @@ from .model import (
     Network,
     Protocol,
     Scenario,
+    host_network,
 )
 from .results import Hop
 from .topology import (
@@ -37,7 +36,7 @@ from .topology import (
 )
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Context:
     """What the listener checkpoint needs to know beyond the packet."""
 
@@ -45,10 +44,6 @@ class Context:
     port: int | None = None
     protocol: Protocol | None = None
     backend: Backend | None = None
-
-
-def host(address: Address) -> Network:
-    return ipaddress.ip_network(address)
 
 
 def show(packet: Packet) -> str:
@@ -61,7 +56,7 @@ def show(packet: Packet) -> str:
     return f"{packet.protocol} {end(packet.src, packet.src_port)} -> {end(packet.dst, packet.dst_port)}"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Walker:
     """Walks paths of one scenario."""
 
@@ -142,7 +137,7 @@ class Walker:
             case ListenerCheck(lb):
                 return self.listener_hop(lb, context, shown)
             case LoopbackCheck(node):
-                if packet.src != host(self.scenario.instance(node).ip):
+                if packet.src != host_network(self.scenario.instance(node).ip):
                     return None
                 return _note(node, Checkpoint.LOOPBACK, None, Decision.DROP, "loopback (§3.10)",
                              "the CLB sent the instance's own connection back to it, "

@@ -31,10 +31,6 @@ class LocatedList(list[Any]):
     item_lines: list[int]
 
 
-def line_of(value: Any, default: int) -> int:
-    return getattr(value, "line", default)
-
-
 def load(text: str, file: str) -> Any:
     """Parse one YAML document, keeping line numbers; errors become ``ScenarioError``."""
     try:
