@@ -66,6 +66,8 @@ class BalancerReader(ScenarioReader):
         lb_type = self.choice(*at("type"), LoadBalancerType)
         network = self.choice(*at("network"), NetworkType) if "network" in data else NetworkType.VPC
         classic = self.boolean(*at("classic")) if "classic" in data else False
+        if classic and vip.version == 6:
+            self.fail(kl["classic"], f"{field}.classic", "classic load balancers have no IPv6 VIP")
         created = self.created(*at("created")) if "created" in data else None
         bypass = (
             self.boolean(*at("bypass_backend_security_groups"))
@@ -209,12 +211,25 @@ class BalancerReader(ScenarioReader):
                     f"{field}.persistent_connections",
                     f"persistent connections exist only on layer-7 (HTTP, HTTPS) listeners, not {protocol}",
                 )
+            if persistent and vip.version == 6:
+                self.fail(
+                    kl["persistent_connections"],
+                    f"{field}.persistent_connections",
+                    "backends of persistent connections see 100.127.0.0/16, an IPv4 range; "
+                    "sgsim does not model them behind an IPv6 VIP",
+                )
         check = self.health_settings(
             data.get("health_check"),
             f"{field}.health_check",
             kl.get("health_check", line),
             protocol,
         )
+        if check.source is HealthSource.CGNAT and vip.version == 6:
+            self.fail(
+                data["health_check"].key_lines["source"],
+                f"{field}.health_check.source",
+                "100.64.0.0/10 is an IPv4 range; it cannot check the backends of an IPv6 VIP",
+            )
         return Listener(protocol, port, tuple(backends), persistent, check, line)
 
     def backend(self, value: Any, field: str, line: int, instances: dict[str, Instance]) -> Backend:

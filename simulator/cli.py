@@ -144,6 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as error:  # the report could not be written (a full disk, say)
+        print(f"sgsim: cannot write the report: {error}", file=sys.stderr)
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":

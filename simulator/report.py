@@ -41,9 +41,13 @@ def flow_decided_by(result: FlowResult) -> str:
     texts = [describe(p.deciding_hop) for p in result.paths]
     if len(set(texts)) <= 1:
         return texts[0] if texts else "-"
+    names = [p.backend for p in result.paths]
+    labels = [
+        f"{p.backend}:{p.port}" if names.count(p.backend) > 1 else p.backend for p in result.paths
+    ]
     return "; ".join(
-        t if t.startswith(f"{p.backend}: ") else f"{p.backend}: {t}"
-        for p, t in zip(result.paths, texts, strict=True)
+        t if t.startswith(f"{p.backend}: ") else f"{label}: {t}"
+        for p, label, t in zip(result.paths, labels, texts, strict=True)
     )
 
 
@@ -53,7 +57,9 @@ def health_decided_by(result: HealthResult) -> str:
         return DISABLED
     text = describe(result.path.deciding_hop)
     if result.silent_drop is not None:
-        text += f"; the UDP probe was dropped unseen by {describe(result.silent_drop)}"
+        text += (
+            f"; the UDP probe went unanswered ({describe(result.silent_drop)}), which fails nothing"
+        )
     return text
 
 
@@ -158,6 +164,7 @@ def path_json(path: Path) -> dict[str, Any]:
     blocked = path.blocked_at
     return {
         "backend": path.backend,
+        "backend_port": path.port,
         "verdict": str(path.verdict),
         "blocked_at": hop_json(blocked) if blocked else None,
         "decided_by": describe(path.deciding_hop),

@@ -45,6 +45,7 @@ class Path:
 
     backend: str | None
     hops: tuple[Hop, ...]
+    port: int | None = None  # the backend's port, where there is a backend
 
     @property
     def blocked_at(self) -> Hop | None:
@@ -108,6 +109,7 @@ class HealthResult:
     enabled: bool = True
     expected: Health | None = None
     silent_drop: Hop | None = None  # a UDP probe dropped unseen, which fails nothing (§3.7)
+    unseen: int = 0  # how many of the last hops belong to that probe
 
     @property
     def blocked_at(self) -> Hop | None:
@@ -128,13 +130,8 @@ class HealthResult:
     @property
     def path(self) -> Path:
         """The probes' hops as one path; a silently dropped UDP probe is left out."""
-        if self.silent_drop is None:
-            return Path(self.backend.instance, self.hops)
-        end = self.hops.index(self.silent_drop)
-        start = (
-            max(i for i, h in enumerate(self.hops[:end]) if h.packet != self.silent_drop.packet) + 1
-        )
-        return Path(self.backend.instance, self.hops[:start])
+        counted = self.hops[: len(self.hops) - self.unseen]
+        return Path(self.backend.instance, counted, self.backend.port)
 
 
 @dataclass(frozen=True, slots=True)

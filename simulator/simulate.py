@@ -36,6 +36,7 @@ from .topology import (
     EdgeKey,
     Graph,
     Link,
+    ServiceCheck,
     address_node,
     build,
     checker_node,
@@ -107,7 +108,8 @@ class _Simulator:
         # A UDP check pings, and sends a UDP probe that fails the check only if an ICMP
         # "port unreachable" comes back: a probe that a filter drops fails nothing (§3.7).
         icmp = Protocol.ICMP if dst.version == 4 else Protocol.ICMPV6
-        hops = self.walker.walk([(checks, Packet(icmp, src, dst))], Context())
+        host_checks = [c for c in checks if not isinstance(c, ServiceCheck)]  # the OS answers
+        hops = self.walker.walk([(host_checks, Packet(icmp, src, dst))], Context())
         if hops and hops[-1].decision is Decision.DROP:
             return HealthResult(lb.name, listener, backend, port, source.text, tuple(hops))
         udp = self.walker.walk([(checks, probe)], Context())
@@ -118,7 +120,14 @@ class _Simulator:
             else None
         )
         return HealthResult(
-            lb.name, listener, backend, port, source.text, tuple(hops + udp), silent_drop=silent
+            lb.name,
+            listener,
+            backend,
+            port,
+            source.text,
+            tuple(hops + udp),
+            silent_drop=silent,
+            unseen=len(udp) if silent else 0,
         )
 
     # -- flows ---------------------------------------------------------------------------
@@ -167,7 +176,7 @@ class _Simulator:
                 hops = self.walker.walk(
                     [to_vip, (checks, second)], Context(listener, port, protocol, backend)
                 )
-                paths.append(Path(backend.instance, tuple(hops)))
+                paths.append(Path(backend.instance, tuple(hops), backend.port))
         return FlowResult(flow, protocol, tuple(paths), unhealthy if healthy else (), not healthy)
 
     def _links(self, key: str) -> Graph:

@@ -147,45 +147,44 @@ def probe_key(listener: Listener, backend: Backend) -> str:
 
 
 def build(scenario: Scenario) -> Graph:
-    """The graph of a scenario: every way a packet of its flows and health checks can go."""
+    """The graph of a scenario: every host, every way its health checks go, and the ways its
+    flows can go (an edge per source and destination a flow names, so size follows the flows).
+    """
     graph: Graph = nx.MultiDiGraph()
     instances = {i.name: i for i in scenario.instances}
     for client in scenario.clients:
         graph.add_node(client.name, role=Role.CLIENT, address=client.ip)
     for instance in scenario.instances:
         graph.add_node(instance.name, role=Role.INSTANCE, address=instance.ip)
-    for flow in scenario.flows:
-        if flow.target.kind is TargetKind.ADDRESS:
-            graph.add_node(
-                address_node(flow.target.name), role=Role.ADDRESS, address=flow.target.address
-            )
-    sources = [c.name for c in scenario.clients] + [i.name for i in scenario.instances]
     for lb in scenario.load_balancers:
         graph.add_node(lb.name, role=Role.LOAD_BALANCER, address=lb.vip)
         graph.add_node(checker_node(lb.name), role=Role.HEALTH_CHECKER, load_balancer=lb.name)
-        for source in sources:
-            checks = (
-                *_egress(scenario, instances.get(source), None),
-                ClbSecurityGroupCheck(lb.name, lb.security_groups),
-                ListenerCheck(lb.name),
-            )
-            graph.add_edge(source, lb.name, key=Link.TO_VIP, link=Link.TO_VIP, checkpoints=checks)
         for listener in lb.listeners:
             for backend in listener.backends:
                 _add_backend_edges(
                     graph, scenario, lb, listener, backend, instances[backend.instance]
                 )
-    targets = [n for n in graph if graph.nodes[n]["role"] in (Role.INSTANCE, Role.ADDRESS)]
-    for source in sources:
-        for node in targets:
-            if node == source:
-                continue
-            target = instances.get(node)
-            checks = (
-                *_egress(scenario, instances.get(source), target),
-                *_ingress(scenario, target, source, instances),
+    for flow in scenario.flows:
+        source, target = flow.source, flow.target
+        if target.kind is TargetKind.LOAD_BALANCER:
+            lb = scenario.load_balancer(target.name)
+            checks: tuple[Check, ...] = (
+                *_egress(scenario, instances.get(source), None),
+                ClbSecurityGroupCheck(lb.name, lb.security_groups),
+                ListenerCheck(lb.name),
             )
-            graph.add_edge(source, node, key=Link.DIRECT, link=Link.DIRECT, checkpoints=checks)
+            graph.add_edge(source, lb.name, key=Link.TO_VIP, link=Link.TO_VIP, checkpoints=checks)
+            continue
+        node = target.name
+        if target.kind is TargetKind.ADDRESS:
+            node = address_node(target.name)
+            graph.add_node(node, role=Role.ADDRESS, address=target.address)
+        destination = instances.get(node)
+        checks = (
+            *_egress(scenario, instances.get(source), destination),
+            *_ingress(scenario, destination, source, instances),
+        )
+        graph.add_edge(source, node, key=Link.DIRECT, link=Link.DIRECT, checkpoints=checks)
     return graph
 
 

@@ -210,7 +210,8 @@ class Walker:
     def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:
         listener, backend = context.listener, context.backend
         if listener is None:
-            short = f"no {context.protocol} listener on port {context.port} (§3.1)"
+            where = f" on port {context.port}" if context.port is not None else ""
+            short = f"no {context.protocol} listener{where} (§3.1)"
             return _note(lb, Checkpoint.LISTENER, None, Decision.DROP, short,
                          "the packet goes nowhere", Leg.REQUEST, shown)  # fmt: skip
         if backend is None:

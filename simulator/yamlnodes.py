@@ -35,6 +35,10 @@ def load(text: str, file: str) -> Any:
     """Parse one YAML document, keeping line numbers; errors become ``ScenarioError``."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise ScenarioError(
+            "the document nests too deeply", file=file, line=1, field="yaml"
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         if error.context_mark and "<stream end>" in (error.problem or ""):
@@ -86,14 +90,17 @@ def _convert(
         result = LocatedDict()
         result.line = line
         result.key_lines = {}
-        for key_node, value_node in _pairs(node, file):
+        for key_node, value_node in _pairs(node, file, budget):
             key_line = key_node.start_mark.line + 1
-            written = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             key = _convert(key_node, file, constructor, path, budget)
             if not isinstance(key, str):
-                hint = f"YAML reads {written} as {_yaml_text(key)}, so put it in quotes"
+                if isinstance(key_node, yaml.ScalarNode):
+                    written = key_node.value
+                    why = f"YAML reads {written} as {_yaml_text(key)}, so put it in quotes"
+                else:
+                    written, why = "?", f"not {_yaml_text(key)}"
                 raise ScenarioError(
-                    f"keys must be text; {hint}",
+                    f"keys must be text; {why}",
                     file=file,
                     line=key_line,
                     field=_join(path, written),
@@ -141,10 +148,14 @@ def _yaml_text(value: Any) -> str:
         return str(value).lower()
     if value is None:
         return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
     return f"a {type(value).__name__}"
 
 
-def _pairs(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node]]:
+def _pairs(node: yaml.MappingNode, file: str, budget: _Budget) -> list[tuple[yaml.Node, yaml.Node]]:
     """The key/value pairs of a mapping, with YAML merge keys (``<<: *base``) expanded."""
     pairs: list[tuple[yaml.Node, yaml.Node]] = []
     merged: list[tuple[yaml.Node, yaml.Node]] = []
@@ -161,13 +172,17 @@ def _pairs(node: yaml.MappingNode, file: str) -> list[tuple[yaml.Node, yaml.Node
                         line=key_node.start_mark.line + 1,
                         field="<<",
                     )
-                merged.extend(_pairs(source, file))
+                for pair in _pairs(source, file, budget):
+                    budget.spend(pair[0])
+                    merged.append(pair)
         else:
             pairs.append((key_node, value_node))
     taken = {k.value for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
     first: list[tuple[yaml.Node, yaml.Node]] = []
     for key_node, value_node in merged:  # of several merged mappings, the first one wins
-        if key_node.value not in taken:
+        if not isinstance(key_node, yaml.ScalarNode):
+            first.append((key_node, value_node))  # not text: reported when converted
+        elif key_node.value not in taken:
             taken.add(key_node.value)
             first.append((key_node, value_node))
     return first + pairs

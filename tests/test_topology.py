@@ -37,6 +37,8 @@ network_acls:
   acl-web: {subnets: [web]}
 flows:
   - {from: alice, to: 192.0.2.1:443}
+  - {from: app, to: clb:80}
+  - {from: app, to: rs-1:8080}
 """
 
 
@@ -80,6 +82,11 @@ def test_edges_carry_checkpoints_in_path_order() -> None:
     assert graph.edges["alice", "address 192.0.2.1", Link.DIRECT]["checkpoints"] == ()
 
 
-def test_no_edge_from_a_node_to_itself() -> None:
+def test_flows_alone_decide_which_host_edges_exist() -> None:
     graph = build(load_text(TEXT))
-    assert not any(u == v for u, v in graph.edges())
+    hosts = [(u, v, k) for u, v, k in graph.edges(keys=True) if k in (Link.DIRECT, Link.TO_VIP)]
+    assert sorted(hosts) == [
+        ("alice", "address 192.0.2.1", Link.DIRECT),
+        ("app", "clb", Link.TO_VIP),
+        ("app", "rs-1", Link.DIRECT),
+    ]
