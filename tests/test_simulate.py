@@ -349,10 +349,9 @@ def test_udp_probe_dropped_by_a_group_fails_nothing_but_a_closed_service_does() 
         running1=", running: false",
     )
     assert check(down).status is Health.UNHEALTHY
-    assert (
-        check(down).blocked_at is not None
-        and check(down).blocked_at.checkpoint is Checkpoint.SERVICE
-    )
+    hop = check(down).blocked_at
+    assert hop is not None and hop.checkpoint is Checkpoint.SERVICE
+    assert hop.packet.startswith("UDP")  # the ping is answered; the probe meets the closed port
 
 
 def test_no_loopback_where_the_backend_does_not_see_its_own_address() -> None:
