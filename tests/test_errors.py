@@ -882,6 +882,16 @@ REVIEW = [
         "bad.yaml:9: load_balancers.clb-1.created: '20161204' is not a date; write YYYY-MM-DD",
         id='created as a plain number',
     ),
+    pytest.param(
+        y("title: x", "l0: &l0 {k: 1}", *(f"l{i}: &l{i} {{<<: [*l{i - 1}, *l{i - 1}]}}" for i in range(1, 30))),
+        "bad.yaml:2: yaml: the document expands to more than 200000 values (aliases?)",
+        id="merge-key bomb",
+    ),
+    pytest.param(
+        y("title: x", "notes: " + "[" * 5000 + "]" * 5000),
+        "bad.yaml:1: yaml: the document nests too deeply",
+        id="nesting too deep for the parser",
+    ),
 ]  # fmt: skip
 
 

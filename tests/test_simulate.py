@@ -409,3 +409,24 @@ network_acls:
     flows = "- {from: alice, to: clb:80, src_port: 40000}"
     assert flow(run(protocol="HTTP", acls=acl, flows=flows)).verdict is Verdict.ALLOWED
     assert flow(run(protocol="TCP", acls=acl, flows=flows)).verdict is Verdict.DENIED
+
+
+def test_ipv4_only_sources_are_refused_behind_an_ipv6_vip() -> None:
+    base = """title: v6
+instances: {web: {ip: "2001:db8:1::5", security_groups: []}}
+load_balancers:
+  lb:
+    type: public
+    vip: "2001:db8::80"
+    listeners: [{protocol: HTTP, port: 80, backends: [web:80], LISTENER}]
+"""
+    with pytest.raises(ScenarioError, match=r"100\.127\.0\.0/16, an IPv4 range"):
+        load_text(base.replace("LISTENER", "persistent_connections: true"))
+    with pytest.raises(ScenarioError, match=r"100\.64\.0\.0/10 is an IPv4 range"):
+        load_text(base.replace("LISTENER", "health_check: {source: 100.64.0.0/10}"))
+    with pytest.raises(ScenarioError, match="classic load balancers have no IPv6 VIP"):
+        load_text(
+            base.replace("LISTENER", "health_check: {}").replace(
+                "type: public", "type: public\n    classic: true"
+            )
+        )
