@@ -34,7 +34,7 @@ HEALTH_KEYS = ("enabled", "source", "protocol", "port")
 
 
 class BalancerReader(ScenarioReader):
-    """Reads ``load_balancers`` (SEMANTICS §3)."""
+    """Reads ``load_balancers`` (§3)."""
 
     # -- load balancers ------------------------------------------------------------------
     def lb_head(
@@ -89,7 +89,7 @@ class BalancerReader(ScenarioReader):
                 self.fail(
                     item_line,
                     item_field,
-                    f"{no_groups} cannot have security groups (SEMANTICS §3.2)",
+                    f"{no_groups} cannot have security groups (§3.2)",
                 )
             group = self.reference(
                 self.text(value, item_field, item_line),
@@ -105,7 +105,7 @@ class BalancerReader(ScenarioReader):
             self.fail(
                 kl["bypass_backend_security_groups"],
                 f"{field}.bypass_backend_security_groups",
-                f"{no_groups or 'a basic-network load balancer'} cannot bypass backend security groups (SEMANTICS §3.4)",
+                f"{no_groups or 'a basic-network load balancer'} cannot bypass backend security groups (§3.4)",
             )
         listeners: list[Listener] = []
         for value, item_field, item_line in self.items(

@@ -1,7 +1,7 @@
 """Stage 3, checks: warnings about a valid scenario that the cloud would not take as it is.
 
 Tencent limits a security group to 512 rules (both directions together) and a load balancer to
-5 security groups (SEMANTICS §1.8); an instance bound to no group is let through unfiltered by
+5 security groups (§1.8); an instance bound to no group is let through unfiltered by
 sgsim's choice (§1.7), which deserves a word. Warnings never change a verdict.
 """
 

@@ -1,6 +1,6 @@
 """Stage 3, evaluation: pure first-match over ordered rules, and connection state.
 
-``first_match`` decides one packet against an ordered list of rules (SEMANTICS §1.3, §1.4, §2.2).
+``first_match`` decides one packet against an ordered list of rules (§1.3, §1.4, §2.2).
 A packet's peer may be a whole range of addresses (a prober whose address is not fixed, §3.6):
 each rule then decides the part of the range it matches that earlier rules left, and the range
 is accepted only if every part is.
@@ -26,7 +26,7 @@ class Packet:
     dst_port: int | None = None
 
     def reply(self) -> Packet:
-        """The answering packet: addresses and ports swapped (SEMANTICS §2.1)."""
+        """The answering packet: addresses and ports swapped (§2.1)."""
         return Packet(self.protocol, self.dst, self.src, self.dst_port, self.src_port)
 
     def peer(self, direction: Direction) -> Network:
@@ -77,7 +77,7 @@ class Evaluation:
 
 
 def ordered(groups: Iterable[tuple[str, Sequence[Rule]]], direction: Direction) -> list[RuleRef]:
-    """Several lists of rules as one, in binding order (SEMANTICS §1.5)."""
+    """Several lists of rules as one, in binding order (§1.5)."""
     return [
         RuleRef(name, direction, index, rule)
         for name, rules in groups

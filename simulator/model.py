@@ -1,6 +1,6 @@
 """Stage 1, the model: frozen values every later stage shares.
 
-Nothing here parses or decides; these are the nouns of SEMANTICS.md.
+Nothing here parses or decides; these are the nouns of docs/semantics.md.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from enum import StrEnum
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-#: Classic private CLBs bought before this day SNAT clients to the VIP (SEMANTICS §3.3, §3.5).
+#: Classic private CLBs bought before this day SNAT clients to the VIP (§3.3, §3.5).
 CLASSIC_CUTOVER = date(2016, 12, 5)
-#: Default source port of a simulated connection (SEMANTICS §2.5).
+#: Default source port of a simulated connection (§2.5).
 DEFAULT_SOURCE_PORT = 50000
-#: Where Tencent's probers come from, by setting (SEMANTICS §3.5).
+#: Where Tencent's probers come from, by setting (§3.5).
 CGNAT_PROBERS = ipaddress.ip_network("100.64.0.0/10")
 CLASSIC_PROBERS = ipaddress.ip_network("169.254.128.0/17")
-#: Where a layer-7 listener with persistent backend connections comes from (SEMANTICS §3.3).
+#: Where a layer-7 listener with persistent backend connections comes from (§3.3).
 PERSISTENT_SOURCES = ipaddress.ip_network("100.127.0.0/16")
 
 
@@ -351,7 +351,7 @@ class Scenario:
         return next(g for g in self.security_groups if g.name == name)
 
     def acl_of(self, subnet: str | None) -> NetworkAcl | None:
-        """The network ACL bound to ``subnet``, if any (at most one, SEMANTICS §2.1)."""
+        """The network ACL bound to ``subnet``, if any (at most one, §2.1)."""
         if subnet is None:
             return None
         return next((a for a in self.network_acls if subnet in a.subnets), None)

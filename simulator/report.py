@@ -31,8 +31,7 @@ def describe(hop: Hop | None) -> str:
             return f"{where}: {hop.short}; the rest: {what}"
         if hop.index is not None:
             return f"{where} #{hop.index}: {hop.rule}"
-        default = "default deny" if hop.checkpoint is Checkpoint.NETWORK_ACL else "default DROP"
-        return f"{where}: no rule matched, {default}"
+        return f"{where}: no rule matched, default DROP"
     return f"{hop.node}: {hop.short or hop.reason}"
 
 
@@ -99,7 +98,7 @@ FLOW_HEADERS = ["flow", "from", "to", "proto", "verdict", "expected", "check", "
 HEALTH_HEADERS = [
     "listener",
     "backend",
-    "port",
+    "probe port",
     "source",
     "status",
     "expected",
@@ -122,10 +121,13 @@ def summary(result: ScenarioResult) -> str:
     )
 
 
-def render_table(results: Sequence[ScenarioResult]) -> str:
+def render_table(results: Sequence[ScenarioResult], *, notes: bool = False) -> str:
+    """Per scenario: its flows, its health checks, its warnings and a summary line."""
     blocks = []
     for result in results:
         lines = [f"== {result.scenario.file}: {result.scenario.title}"]
+        if notes and result.scenario.notes:
+            lines += ["", result.scenario.notes.rstrip()]
         if result.flows:
             lines += ["", tabulate(flow_rows(result.flows), FLOW_HEADERS, tablefmt="simple")]
         if result.health_checks:

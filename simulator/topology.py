@@ -2,7 +2,7 @@
 
 Nodes are clients, instances, each load balancer's VIP, each load balancer's health checker and
 the bare addresses flows go to. An edge is a way a packet can travel; its ``checkpoints`` are what
-the packet meets on the way, in order (SEMANTICS §4). Paths are found on this graph.
+the packet meets on the way, in order (§4). Paths are found on this graph.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ Check = (
 
 @dataclass(frozen=True, slots=True)
 class ProbeSource:
-    """Where a listener's health checks come from (SEMANTICS §3.5)."""
+    """Where a listener's health checks come from (§3.5)."""
 
     text: str
     network: Network | None  # None: the backend's physical host, which no rule can name
@@ -245,7 +245,7 @@ def _add_backend_edges(
 def _egress(
     scenario: Scenario, source: Instance | None, target: Instance | None
 ) -> Iterator[Check]:
-    """What the first packet meets leaving ``source`` (SEMANTICS §4.1): its groups, its ACL."""
+    """What the first packet meets leaving ``source`` (§4.1): its groups, its ACL."""
     if source is None:
         return
     yield SecurityGroupCheck(source.name, source.security_groups, Direction.OUTBOUND)

@@ -2,7 +2,7 @@
 
 A path is walked checkpoint by checkpoint: first the request, stopping at the first DROP, then
 the reply, which security groups accept by connection state and stateless ACLs evaluate again
-with addresses and ports swapped (SEMANTICS §1.6, §2.1, §4).
+with addresses and ports swapped (§1.6, §2.1, §4).
 """
 
 from __future__ import annotations
@@ -155,6 +155,8 @@ class Walker:
         match check:
             case SecurityGroupCheck(node=node, direction=direction) if table.is_reply(reply):
                 return _established(node, Checkpoint.SECURITY_GROUP, _flip(direction), shown)
+            case ClbSecurityGroupCheck(groups=()):
+                return None  # no group on the CLB: nothing to pass
             case ClbSecurityGroupCheck(lb) if table.is_reply(reply):
                 return _established(lb, Checkpoint.CLB_SECURITY_GROUP, Direction.OUTBOUND, shown)
             case AclCheck(node, acl, direction):
@@ -178,7 +180,7 @@ class Walker:
         if checkpoint is Checkpoint.NETWORK_ACL:
             acl = next(a for a in self.scenario.network_acls if a.name == lists[0])
             sources = [(acl.name, acl.rules(direction))]
-            default = "no rule matched: the ACL's default deny (§2.2)"
+            default = "no rule matched: the ACL's final deny-all drops it (§2.2)"
         else:
             sources = [(g, self.scenario.security_group(g).rules(direction)) for g in lists]
             default = "no rule matched: default DROP (§1.4)"

@@ -352,12 +352,12 @@ BAD = [
     ),
     pytest.param(
         lb("type: private", "classic: true", "vip: 10.1.1.1", "bypass_backend_security_groups: true"),
-        "bad.yaml:9: load_balancers.clb-1.bypass_backend_security_groups: a classic private load balancer cannot bypass backend security groups (SEMANTICS §3.4)",
+        "bad.yaml:9: load_balancers.clb-1.bypass_backend_security_groups: a classic private load balancer cannot bypass backend security groups (§3.4)",
         id="bypass on a classic private CLB",
     ),
     pytest.param(
         lb("type: private", "classic: true", "vip: 10.1.1.1", "security_groups: [sg-clb]", instances=("security_groups:", "  sg-clb: {}")),
-        "bad.yaml:11: load_balancers.clb-1.security_groups[0]: a classic private load balancer cannot have security groups (SEMANTICS §3.2)",
+        "bad.yaml:11: load_balancers.clb-1.security_groups[0]: a classic private load balancer cannot have security groups (§3.2)",
         id="security groups on a classic private CLB",
     ),
     pytest.param(

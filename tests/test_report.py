@@ -33,7 +33,7 @@ def test_describe_names_the_rule_with_its_zero_based_index() -> None:
     )
     assert describe(hop(group="sg-a, sg-b")) == "sg-a, sg-b inbound: no rule matched, default DROP"
     acl = hop(checkpoint=Checkpoint.NETWORK_ACL, group="acl-web", direction=Direction.OUTBOUND)
-    assert describe(acl) == "acl-web outbound: no rule matched, default deny"
+    assert describe(acl) == "acl-web outbound: no rule matched, default DROP"
     partly = hop(group="sg", partly=True, short="100.127.0.0/16 only partly allowed (§3.6)")
     assert (
         describe(partly)

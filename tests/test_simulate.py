@@ -160,7 +160,7 @@ def test_acl_is_not_bypassed_by_health_checks() -> None:
     result = run(acls=ACL.format(ports="80"))
     assert check(result).status is Health.UNHEALTHY
     hop = check(result).blocked_at
-    assert hop is not None and hop.leg is Leg.REPLY and "default deny" in hop.reason
+    assert hop is not None and hop.leg is Leg.REPLY and "deny-all" in hop.reason
 
 
 def test_acl_does_not_filter_inside_its_subnet() -> None:
