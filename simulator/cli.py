@@ -36,19 +36,28 @@ def parser() -> argparse.ArgumentParser:
         "Exit status 0: every expectation holds; 1: one fails; 2: invalid input.",
     )
     replay.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder")
-    replay.add_argument("--format", choices=("table", "json"), default="table")
     replay.add_argument(
-        "--max-rules-per-group", type=int, default=Limits().rules_per_group, metavar="N",
+        "--format", choices=("table", "json"), default="table",
+        help="tables for people (default) or the JSON report for programs",
+    )  # fmt: skip
+    replay.add_argument(
+        "--notes", action="store_true", help="print each scenario's notes above its tables"
+    )
+    replay.add_argument(
+        "--max-rules-per-group", type=_count, default=Limits().rules_per_group, metavar="N",
         help="warn above N rules in a security group (default %(default)s)",
     )  # fmt: skip
     replay.add_argument(
-        "--max-groups-per-clb", type=int, default=Limits().groups_per_load_balancer, metavar="N",
+        "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N",
         help="warn above N security groups on a load balancer (default %(default)s)",
     )  # fmt: skip
 
     one = commands.add_parser(
         "trace",
         help="trace one flow hop by hop, request and reply, for every backend the CLB may pick",
+        description="Trace one flow, which need not be in the file, hop by hop: the request, "
+        "then the reply, for every backend the CLB may pick. Exit status 0 whatever the "
+        "verdict; 2 for invalid input.",
     )
     one.add_argument("file", metavar="FILE", help="scenario file")
     one.add_argument(
@@ -61,8 +70,18 @@ def parser() -> argparse.ArgumentParser:
         "--protocol", metavar="P", help="TCP, UDP, ICMP, ICMPv6 or GRE (default: the listener's)"
     )
     one.add_argument("--src-port", type=int, metavar="N", help="source port (default 50000)")
-    one.add_argument("--format", choices=("text", "json"), default="text")
+    one.add_argument(
+        "--format", choices=("text", "json"), default="text",
+        help="hop tables for people (default) or one flow of the JSON report",
+    )  # fmt: skip
     return top
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1, for argparse."""
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def scenario_files(paths: Sequence[str]) -> list[Path]:
@@ -99,14 +118,18 @@ def load_all(files: Sequence[Path]) -> list[Scenario]:
 def run_replay(args: argparse.Namespace) -> int:
     limits = Limits(args.max_rules_per_group, args.max_groups_per_clb)
     results = [simulate(s, limits) for s in load_all(scenario_files(args.paths))]
-    render = render_json if args.format == "json" else render_table
-    sys.stdout.write(render(results))
+    if args.format == "json":
+        sys.stdout.write(render_json(results))
+    else:
+        sys.stdout.write(render_table(results, notes=args.notes))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
 def run_trace(args: argparse.Namespace) -> int:
+    if Path(args.file).is_dir():
+        raise UsageError(f"{args.file}: a folder; trace reads one scenario file")
     if not Path(args.file).is_file():
-        raise UsageError(f"{args.file}: no such file (trace reads one scenario file)")
+        raise UsageError(f"{args.file}: no such file")
     (scenario,) = load_all([Path(args.file)])
     try:
         flow = flow_from_options(

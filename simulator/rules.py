@@ -109,8 +109,14 @@ def parse_peer(text: str, names: Names) -> tuple[Network, ...]:
     if "," in text or (len(words) > 1 and words[-1].upper() not in ("IP", "VIP")):
         raise RuleError(f"a rule has exactly one peer, got '{text}'; write one rule per peer")
     if len(words) == 2 and words[1].upper() == "VIP":
+        if words[0] in names.hosts:
+            raise RuleError(f"'{words[0]}' is a client or an instance; write '{words[0]} IP'")
         return (host_network(_vip(words[0], names)),)
     if len(words) == 2 and words[1].upper() == "IP":
+        if words[0] in names.groups:
+            raise RuleError(f"'{words[0]}' is a security group; write it without IP")
+        if words[0] in names.vips:
+            raise RuleError(f"'{words[0]}' is a load balancer; write '{words[0]} VIP'")
         if words[0] not in names.hosts:
             raise RuleError(
                 f"unknown client or instance '{words[0]}'"
@@ -167,6 +173,8 @@ def parse_service(text: str) -> tuple[Protocol, tuple[PortRange, ...]]:
     if not text:
         raise RuleError("the rule has no port or protocol after '+'")
     name, colon, ports = text.partition(":")
+    if colon and is_number(name) and is_number(ports):
+        raise RuleError(f"'{text}' is not a port; write a range as {name}-{ports}")
     if not colon:
         if is_number(name[0]) or name[0] == "-":
             return Protocol.TCP, parse_ports(name)

@@ -45,6 +45,10 @@ def load(text: str, file: str) -> Any:
             mark = error.context_mark  # an unclosed bracket: point at where it opened
         line = mark.line + 1 if mark else 1
         problem = error.problem or "malformed YAML"
+        if mark:
+            problem += f" (column {mark.column + 1})"
+        if "mapping values are not allowed" in problem:
+            problem += "; quote a value that contains ': '"
         raise ScenarioError(
             f"malformed YAML: {problem}", file=file, line=line, field="yaml"
         ) from None

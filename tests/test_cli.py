@@ -173,3 +173,31 @@ def test_trace_to_an_address_the_file_never_names(
         == 0
     )
     assert capsys.readouterr().out.startswith("alice -> 8.8.8.8:53 (UDP): allowed")
+
+
+def test_replay_notes_and_option_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "n.yaml"
+    path.write_text(
+        GOOD.replace("EXPECT", "denied").replace("title: cli", "title: cli\nnotes: Why it works."),
+        encoding="utf-8",
+    )
+    assert main(["replay", str(path), "--notes"]) == 0
+    assert "\n\nWhy it works.\n" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["replay", str(path), "--max-rules-per-group", "-3"])
+    assert exit_.value.code == 2
+    assert "expected a whole number of at least 1" in capsys.readouterr().err
+    assert main(["trace", str(tmp_path), "--from", "alice", "--to", "clb:80"]) == 2
+    assert (
+        capsys.readouterr().err == f"sgsim: {tmp_path}: a folder; trace reads one scenario file\n"
+    )
+
+
+def test_a_colon_in_a_value_gets_a_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("title: Private: a colon\n", encoding="utf-8")
+    assert main(["replay", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}:1: yaml: malformed YAML: mapping values are not allowed here (column 15); "
+        "quote a value that contains ': '\n"
+    )

@@ -82,12 +82,12 @@ BAD = [
     # -- the file as a whole --------------------------------------------------------------
     pytest.param(
         y("title: x", "clients:", "  a: 1.2.3.4", " b: 5.6.7.8"),
-        "bad.yaml:4: yaml: malformed YAML: expected <block end>, but found '<block mapping start>'",
+        "bad.yaml:4: yaml: malformed YAML: expected <block end>, but found '<block mapping start>' (column 2)",
         id="malformed YAML",
     ),
     pytest.param(
         y("title: x", "\tclients: {}"),
-        "bad.yaml:2: yaml: malformed YAML: found character '\\t' that cannot start any token",
+        "bad.yaml:2: yaml: malformed YAML: found character '\\t' that cannot start any token (column 1)",
         id="malformed YAML, a tab",
     ),
     pytest.param(
@@ -553,7 +553,7 @@ BAD += [
     ),
     pytest.param(
         y("title: x", "clients: [a"),
-        "bad.yaml:2: yaml: malformed YAML: expected ',' or ']', but got '<stream end>'",
+        "bad.yaml:2: yaml: malformed YAML: expected ',' or ']', but got '<stream end>' (column 10)",
         id="unclosed bracket located past the end",
     ),
     pytest.param(
@@ -749,7 +749,7 @@ def test_cli_missing_file_for_trace(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["trace", str(missing), "--from", "a", "--to", "b:1"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err == f"sgsim: {missing}: no such file (trace reads one scenario file)\n"
+    assert err == f"sgsim: {missing}: no such file\n"
 
 
 def test_cli_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

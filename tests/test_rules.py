@@ -351,3 +351,18 @@ def test_bad_structured_rule(data: dict[str, Any], names: Names, message: str) -
     with pytest.raises(RuleError) as caught:
         parse_structured_rule(data, names)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sg-web IP + 80 allow", "'sg-web' is a security group; write it without IP"),
+        ("clb-1 IP + 80 allow", "'clb-1' is a load balancer; write 'clb-1 VIP'"),
+        ("rs-1 VIP + 80 allow", "'rs-1' is a client or an instance; write 'rs-1 IP'"),
+        ("0.0.0.0/0 + 8080:8090 allow", "'8080:8090' is not a port; write a range as 8080-8090"),
+    ],
+)
+def test_common_slips_are_named(text: str, message: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_seed_rule(text, NAMES)
+    assert str(caught.value) == message
