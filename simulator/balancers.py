@@ -81,48 +81,22 @@ class BalancerReader(ScenarioReader):
             else "a basic-network private load balancer" if basic_private
             else None
         )  # fmt: skip
-        lb_groups: list[str] = []
-        for value, item_field, item_line in self.items(
-            data.get("security_groups"), f"{field}.security_groups", kl.get("security_groups", line)
-        ):
-            if no_groups:
-                self.fail(
-                    item_line,
-                    item_field,
-                    f"{no_groups} cannot have security groups (§3.2)",
-                )
-            group = self.reference(
-                self.text(value, item_field, item_line),
-                groups,
-                "security group",
-                item_field,
-                item_line,
-            )
-            if group in lb_groups:
-                self.fail(item_line, item_field, f"security group '{group}' is bound twice")
-            lb_groups.append(group)
+        lb_groups = self.bound_groups(
+            data.get("security_groups"),
+            f"{field}.security_groups",
+            kl.get("security_groups", line),
+            groups,
+            refused=no_groups,
+        )
         if bypass and (no_groups or network is NetworkType.BASIC):
             self.fail(
                 kl["bypass_backend_security_groups"],
                 f"{field}.bypass_backend_security_groups",
                 f"{no_groups or 'a basic-network load balancer'} cannot bypass backend security groups (§3.4)",
             )
-        listeners: list[Listener] = []
-        for value, item_field, item_line in self.items(
-            data.get("listeners"), f"{field}.listeners", kl.get("listeners", line)
-        ):
-            listener = self.listener(value, item_field, item_line, instances, vip)
-            for other in listeners:
-                if (
-                    other.port == listener.port
-                    and other.protocol.transport is listener.protocol.transport
-                ):
-                    self.fail(
-                        value.key_lines["port"],
-                        f"{item_field}.port",
-                        f"{listener.protocol.transport} port {listener.port} is already used by the {other.key} listener on line {other.line}",
-                    )
-            listeners.append(listener)
+        listeners = self.listeners(
+            data.get("listeners"), field, kl.get("listeners", line), instances, vip
+        )
         if network is NetworkType.BASIC:
             self.check_basic_network(name, listeners, instances, acls, field, kl["network"])
         return LoadBalancer(
@@ -133,10 +107,31 @@ class BalancerReader(ScenarioReader):
             network,
             classic,
             created,
-            tuple(lb_groups),
+            lb_groups,
             bypass,
             line,
         )
+
+    def listeners(
+        self, value: Any, field: str, line: int, instances: dict[str, Instance], vip: Address
+    ) -> list[Listener]:
+        """A load balancer's listeners; a transport's port serves one listener (§3.1)."""
+        listeners: list[Listener] = []
+        for item, item_field, item_line in self.items(value, f"{field}.listeners", line):
+            listener = self.listener(item, item_field, item_line, instances, vip)
+            for other in listeners:
+                if (
+                    other.port == listener.port
+                    and other.protocol.transport is listener.protocol.transport
+                ):
+                    self.fail(
+                        item.key_lines["port"],
+                        f"{item_field}.port",
+                        f"{listener.protocol.transport} port {listener.port} is already used "
+                        f"by the {other.key} listener on line {other.line}",
+                    )
+            listeners.append(listener)
+        return listeners
 
     def created(self, value: Any, field: str, line: int) -> date:
         if isinstance(value, datetime):

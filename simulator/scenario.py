@@ -140,24 +140,9 @@ class _Loader(BalancerReader, QuestionReader):
     ) -> Instance:
         data, instance = head
         field = f"instances.{instance.name}.security_groups"
-        bound: list[str] = []
-        for value, item_field, line in self.items(
-            data["security_groups"], field, data.key_lines["security_groups"], required=True
-        ):
-            group = self.reference(
-                self.text(value, item_field, line), groups, "security group", item_field, line
-            )
-            if group in bound:
-                self.fail(line, item_field, f"security group '{group}' is bound twice")
-            bound.append(group)
-        return Instance(
-            instance.name,
-            instance.ip,
-            tuple(bound),
-            instance.subnet,
-            instance.running,
-            instance.line,
-        )
+        line = data.key_lines["security_groups"]
+        bound = self.bound_groups(data["security_groups"], field, line, groups, required=True)
+        return replace(instance, security_groups=bound)
 
     # -- rules ---------------------------------------------------------------------------
     def rules(self, data: LocatedDict, key: str, field: str, names: Names) -> tuple[Rule, ...]:

@@ -65,6 +65,36 @@ class ScenarioReader(Reader):
             self.fail(line, field, f"'{name}' is a {self.defined[name][0]}, not {article} {what}")
         self.fail(line, field, f"unknown {what} '{name}'" + did_you_mean(name, kinds))
 
+    def bound_groups(
+        self,
+        value: Any,
+        field: str,
+        line: int,
+        groups: dict[str, int],
+        *,
+        required: bool = False,
+        refused: str | None = None,
+    ) -> tuple[str, ...]:
+        """A list of security groups in binding order, each known and bound once.
+
+        ``refused`` names what cannot have groups at all (a kind of load balancer).
+        """
+        bound: list[str] = []
+        for item, item_field, item_line in self.items(value, field, line, required=required):
+            if refused:
+                self.fail(item_line, item_field, f"{refused} cannot have security groups (§3.2)")
+            group = self.reference(
+                self.text(item, item_field, item_line),
+                groups,
+                "security group",
+                item_field,
+                item_line,
+            )
+            if group in bound:
+                self.fail(item_line, item_field, f"security group '{group}' is bound twice")
+            bound.append(group)
+        return tuple(bound)
+
     def optional_text(self, data: LocatedDict, key: str) -> str | None:
         if key not in data or data[key] is None:
             return None
