@@ -47,6 +47,8 @@ class Context:
 
 
 def show(packet: Packet) -> str:
+    """A packet as a trace shows it: ``TCP 203.0.113.10:50000 -> 10.0.1.11:8080``."""
+
     def end(net: Network, port: int | None) -> str:
         text = str(net.network_address) if net.num_addresses == 1 else str(net)
         if port is None:
