@@ -1,0 +1,178 @@
+"""Packet spaces: unions of disjoint boxes over protocol, peer address and destination port.
+
+A ``Box`` holds one protocol, one address family, an inclusive interval of peer addresses (as
+integers) and an inclusive interval of destination ports. Port-less protocols (ICMP, ICMPv6,
+GRE) always span every port, so a port never splits them. A ``Space`` is a tuple of disjoint
+boxes; intersection and subtraction are exact, and ``merged`` joins neighbours so that output
+stays short.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..model import Network, PortRange, Protocol, Rule
+
+#: The protocols a packet can have (a rule's ALL stands for all of them).
+PACKET_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.ALL)
+_TOP = {4: 2**32 - 1, 6: 2**128 - 1}
+_ALL_PORTS = (0, 65535)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Box:
+    """Packets of one protocol and family, peers ``lo..hi``, destination ports ``plo..phi``."""
+
+    protocol: Protocol
+    family: int
+    lo: int
+    hi: int
+    plo: int = 0
+    phi: int = 65535
+
+    def intersect(self, other: Box) -> Box | None:
+        if (self.protocol, self.family) != (other.protocol, other.family):
+            return None
+        lo, hi = max(self.lo, other.lo), min(self.hi, other.hi)
+        plo, phi = max(self.plo, other.plo), min(self.phi, other.phi)
+        if lo > hi or plo > phi:
+            return None
+        return Box(self.protocol, self.family, lo, hi, plo, phi)
+
+    def minus(self, other: Box) -> list[Box]:
+        """``self`` without ``other``: at most four boxes."""
+        cut = self.intersect(other)
+        if cut is None:
+            return [self]
+        pieces: list[Box] = []
+        p, f = self.protocol, self.family
+        if self.lo < cut.lo:
+            pieces.append(Box(p, f, self.lo, cut.lo - 1, self.plo, self.phi))
+        if cut.hi < self.hi:
+            pieces.append(Box(p, f, cut.hi + 1, self.hi, self.plo, self.phi))
+        if self.plo < cut.plo:
+            pieces.append(Box(p, f, cut.lo, cut.hi, self.plo, cut.plo - 1))
+        if cut.phi < self.phi:
+            pieces.append(Box(p, f, cut.lo, cut.hi, cut.phi + 1, self.phi))
+        return pieces
+
+    @property
+    def size(self) -> int:
+        return (self.hi - self.lo + 1) * (self.phi - self.plo + 1)
+
+    def networks(self) -> list[Network]:
+        """The peer addresses as few CIDRs as possible."""
+        make = ipaddress.IPv4Address if self.family == 4 else ipaddress.IPv6Address
+        return list(ipaddress.summarize_address_range(make(self.lo), make(self.hi)))
+
+    @property
+    def ports(self) -> PortRange | None:
+        return PortRange(self.plo, self.phi) if self.protocol.has_ports else None
+
+    def example(self) -> tuple[Protocol, ipaddress.IPv4Address | ipaddress.IPv6Address, int | None]:
+        """One concrete packet of the box, for a person to try."""
+        make = ipaddress.IPv4Address if self.family == 4 else ipaddress.IPv6Address
+        return self.protocol, make(self.lo), (self.plo if self.protocol.has_ports else None)
+
+    def __str__(self) -> str:
+        peers = ", ".join(str(n) for n in self.networks())
+        if not self.protocol.has_ports:
+            return f"{self.protocol} from {peers}"
+        ports = "ALL" if (self.plo, self.phi) == _ALL_PORTS else str(PortRange(self.plo, self.phi))
+        return f"{self.protocol}:{ports} from {peers}"
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    """A set of packets: disjoint boxes."""
+
+    boxes: tuple[Box, ...] = ()
+
+    @classmethod
+    def everything(cls) -> Space:
+        return cls(tuple(Box(p, f, 0, _TOP[f]) for p in PACKET_PROTOCOLS for f in (4, 6)))
+
+    @classmethod
+    def of(cls, boxes: Iterable[Box]) -> Space:
+        """Boxes that may overlap, made disjoint."""
+        result = cls()
+        for box in boxes:
+            result = result | cls((box,))
+        return result
+
+    def __bool__(self) -> bool:
+        return bool(self.boxes)
+
+    def __iter__(self) -> Iterator[Box]:
+        return iter(self.boxes)
+
+    def __and__(self, other: Space) -> Space:
+        return Space(tuple(c for a in self.boxes for b in other.boxes if (c := a.intersect(b))))
+
+    def __sub__(self, other: Space) -> Space:
+        pieces = list(self.boxes)
+        for cut in other.boxes:
+            pieces = [piece for box in pieces for piece in box.minus(cut)]
+        return Space(tuple(pieces))
+
+    def __or__(self, other: Space) -> Space:
+        return Space(self.boxes + (other - self).boxes)
+
+    def size(self) -> int:
+        return sum(b.size for b in self.boxes)
+
+    def merged(self) -> Space:
+        """The same packets in fewer boxes: neighbours along one dimension are joined."""
+        boxes = sorted(self.boxes)
+        changed = True
+        while changed:
+            changed = False
+            out: list[Box] = []
+            for box in boxes:
+                last = out[-1] if out else None
+                if last is not None and _joinable(last, box):
+                    out[-1] = _join(last, box)
+                    changed = True
+                else:
+                    out.append(box)
+            boxes = sorted(out, key=lambda b: (b.protocol, b.family, b.plo, b.phi, b.lo))
+            out2: list[Box] = []
+            for box in boxes:
+                last = out2[-1] if out2 else None
+                if last is not None and _joinable(last, box):
+                    out2[-1] = _join(last, box)
+                    changed = True
+                else:
+                    out2.append(box)
+            boxes = sorted(out2)
+        return Space(tuple(boxes))
+
+
+def _joinable(a: Box, b: Box) -> bool:
+    if (a.protocol, a.family) != (b.protocol, b.family):
+        return False
+    same_ports = (a.plo, a.phi) == (b.plo, b.phi)
+    same_peers = (a.lo, a.hi) == (b.lo, b.hi)
+    return (same_ports and a.hi + 1 == b.lo) or (same_peers and a.phi + 1 == b.plo)
+
+
+def _join(a: Box, b: Box) -> Box:
+    return Box(
+        a.protocol, a.family, min(a.lo, b.lo), max(a.hi, b.hi), min(a.plo, b.plo), max(a.phi, b.phi)
+    )
+
+
+def rule_space(rule: Rule) -> Space:
+    """Every packet ``rule`` matches, by protocol, peer and destination port."""
+    protocols = PACKET_PROTOCOLS if rule.protocol is Protocol.ALL else (rule.protocol,)
+    boxes = []
+    for protocol in protocols:
+        for peer in rule.peers:
+            lo, hi = int(peer.network_address), int(peer.broadcast_address)
+            if protocol.has_ports:
+                boxes += [Box(protocol, peer.version, lo, hi, r.low, r.high) for r in rule.ports]
+            else:
+                boxes.append(Box(protocol, peer.version, lo, hi))
+    return Space.of(boxes)
