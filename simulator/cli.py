@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .analysis.lint import Severity, lint
+from .analysis.report import render_findings_json, render_findings_table
 from .checks import Limits
 from .errors import ScenarioError, SimulatorError, UsageError
 from .model import Scenario
@@ -51,6 +53,24 @@ def parser() -> argparse.ArgumentParser:
         "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N",
         help="warn above N security groups on a load balancer (default %(default)s)",
     )  # fmt: skip
+
+    check = commands.add_parser(
+        "lint",
+        help="find rules that never apply, order that decides, exposures and failing checks",
+        description="Lint scenario files. Exit status 0: no error-severity finding; 1: at least "
+        "one; 2: invalid input.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder")
+    check.add_argument("--format", choices=("table", "json"), default="table")
+    check.add_argument(
+        "--info", action="store_true", help="also list info findings (generalizations)"
+    )
+    check.add_argument(
+        "--max-rules-per-group", type=_count, default=Limits().rules_per_group, metavar="N"
+    )
+    check.add_argument(
+        "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N"
+    )
 
     one = commands.add_parser(
         "trace",
@@ -125,6 +145,20 @@ def run_replay(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
+def run_lint(args: argparse.Namespace) -> int:
+    limits = Limits(args.max_rules_per_group, args.max_groups_per_clb)
+    files = []
+    for scenario in load_all(scenario_files(args.paths)):
+        found = lint(scenario, limits)
+        files.append(
+            (scenario.file, [f for f in found if args.info or f.severity is not Severity.INFO])
+        )
+    render = render_findings_json if args.format == "json" else render_findings_table
+    sys.stdout.write(render(files))
+    errors = any(f.severity is Severity.ERROR for _, found in files for f in found)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
 def run_trace(args: argparse.Namespace) -> int:
     if Path(args.file).is_dir():
         raise UsageError(f"{args.file}: a folder; trace reads one scenario file")
@@ -159,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return run_replay(args)
+        if args.command == "lint":
+            return run_lint(args)
         return run_trace(args)
     except ScenarioError:
         return EXIT_INVALID  # already printed, one line per file

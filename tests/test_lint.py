@@ -1,0 +1,114 @@
+"""Lint: the seed's pitfalls are found, the corrected files are clean, union shadowing is exact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.analysis.lint import Severity, lint
+from simulator.cli import main
+from simulator.scenario import load_file, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def kinds(text: str) -> list[tuple[str, str, str | None, int | None]]:
+    return [(f.kind, str(f.severity), f.group, f.index) for f in lint(load_text(text, "l.yaml"))]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("03-seed-3-private-clb-as-written", {"client-egress"}),
+        ("05-seed-4-classic-private-as-written", {"client-egress"}),
+        ("08-seed-5-blocklist-accept-first", {"blocklist-below-accept"}),
+    ],
+)
+def test_the_seeds_pitfalls_are_errors(name: str, expected: set[str]) -> None:
+    found = lint(load_file(SCENARIOS / f"{name}.yaml"))
+    assert {f.kind for f in found if f.severity is Severity.ERROR} == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "04-seed-3-private-clb-corrected",
+        "06-seed-4-classic-private-corrected",
+        "07-seed-5-blocklist-drops-first",
+    ],
+)
+def test_the_corrected_files_have_no_error_or_warning(name: str) -> None:
+    found = lint(load_file(SCENARIOS / f"{name}.yaml"))
+    assert [f for f in found if f.severity is not Severity.INFO] == []
+
+
+GROUP = """title: lint
+instances: {web: {ip: 10.0.0.5, security_groups: [sg]}}
+security_groups:
+  sg:
+    inbound:
+RULES
+"""
+
+
+def group(*rules: str) -> str:
+    return GROUP.replace("RULES", "\n".join(f"      - {r}" for r in rules))
+
+
+def test_a_rule_covered_by_a_union_of_earlier_rules_is_found() -> None:
+    text = group("10.0.0.0/9 + 80 drop", "10.128.0.0/9 + 80 drop", "10.0.0.0/8 + 80 allow")
+    assert kinds(text) == [("shadowed", "error", "sg", 2)]
+    blocklist = group("10.0.0.0/9 + 80 allow", "10.128.0.0/9 + 80 allow", "10.0.0.0/8 + 80 drop")
+    assert kinds(blocklist) == [("blocklist-below-accept", "error", "sg", 2)]
+    found = lint(load_text(text, "l.yaml"))[0]
+    assert "#0, #1" in found.message and found.fix == "move it above #0, or delete it"
+
+
+def test_a_rule_covered_with_the_same_action_is_redundant() -> None:
+    text = group("10.0.0.0/8 + 80,443 allow", "10.1.0.0/16 + 443 allow")
+    assert kinds(text) == [("redundant", "warning", "sg", 1)]
+
+
+def test_partial_overlap_with_different_actions_is_a_correlation() -> None:
+    text = group("10.0.0.0/8 + 80-90 allow", "10.1.0.0/16 + 85-100 drop")
+    assert kinds(text) == [("correlation", "warning", "sg", 1)]
+
+
+def test_admin_ports_and_all_ports_open_to_the_internet() -> None:
+    text = group("0.0.0.0/0 + 22 allow", "10.0.0.0/8 + 3389 allow", "::/0 + TCP:ALL allow")
+    assert kinds(text) == [
+        ("admin-port-public", "warning", "sg", 0),
+        ("admin-port-public", "warning", "sg", 2),
+        ("admin-port-public", "warning", "sg", 2),
+        ("all-ports-public", "warning", "sg", 2),
+    ]
+
+
+def test_a_failing_health_check_gets_the_rule_to_add() -> None:
+    text = """title: hc
+instances: {rs-1: {ip: 10.0.0.5, security_groups: [sg]}}
+load_balancers:
+  clb: {type: public, vip: 1.1.1.1, listeners: [{protocol: TCP, port: 80, backends: [rs-1:8080]}]}
+security_groups:
+  sg: {inbound: [10.0.0.0/8 + 8080 allow, 0.0.0.0/0 + 8080 drop]}
+"""
+    (finding,) = [f for f in lint(load_text(text, "hc.yaml")) if f.severity is Severity.ERROR]
+    assert (finding.kind, finding.group, finding.index) == ("health-check", "sg", 1)
+    assert finding.fix == "insert '1.1.1.1 + TCP:8080 allow' at index 1 of sg inbound"
+
+
+def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(SCENARIOS / "04-seed-3-private-clb-corrected.yaml")]) == 0
+    assert "no findings" in capsys.readouterr().out
+    assert (
+        main(["lint", str(SCENARIOS / "08-seed-5-blocklist-accept-first.yaml"), "--format", "json"])
+        == 1
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert {tuple(sorted(f)) for f in document["findings"]} == {
+        ("direction", "file", "fix", "group", "index", "kind", "message", "rule", "severity")
+    }
+    assert [f["index"] for f in document["findings"]] == [1, 2]
