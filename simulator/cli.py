@@ -12,12 +12,18 @@ from pathlib import Path
 
 from . import __version__
 from .analysis.lint import Severity, lint
-from .analysis.report import render_findings_json, render_findings_table
+from .analysis.reach import reach, restrict_to
+from .analysis.report import (
+    render_findings_json,
+    render_findings_table,
+    render_reach_json,
+    render_reach_text,
+)
 from .checks import Limits
 from .errors import ScenarioError, SimulatorError, UsageError
-from .model import Scenario
+from .model import Scenario, TargetKind
 from .report import render_flow_json, render_json, render_table, render_trace
-from .scenario import flow_from_options, load_file
+from .scenario import flow_from_options, load_file, target_from_options
 from .simulate import simulate, trace
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -71,6 +77,21 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N"
     )
+
+    who = commands.add_parser(
+        "reach",
+        help="every source address that gets through to a load balancer's or instance's port",
+        description="Exactly which sources reach TARGET:PORT through every checkpoint, per "
+        "backend the CLB may pick, and which are blocked by which rule. An instance source's own "
+        "outbound rules are not part of this question: trace its flow for them.",
+    )
+    who.add_argument("file", metavar="FILE", help="scenario file")
+    who.add_argument("--to", required=True, metavar="TARGET:PORT", help="LB:PORT or INSTANCE:PORT")
+    who.add_argument(
+        "--from", dest="source", metavar="NAME", help="only the region holding NAME's address"
+    )
+    who.add_argument("--protocol", metavar="P", help="TCP or UDP (default: the listener's)")
+    who.add_argument("--format", choices=("text", "json"), default="text")
 
     one = commands.add_parser(
         "trace",
@@ -159,26 +180,50 @@ def run_lint(args: argparse.Namespace) -> int:
     return EXIT_FAILED if errors else EXIT_OK
 
 
+def run_reach(args: argparse.Namespace) -> int:
+    scenario = load_one(args.file, "reach")
+    try:
+        target, protocol = target_from_options(scenario, to=args.to, protocol=args.protocol)
+        if args.source is not None:
+            flow_from_options(scenario, source=args.source, to=args.to, protocol=args.protocol)
+    except ScenarioError as error:
+        raise UsageError(f"{_option(error.field)}: {error.message}") from None
+    if target.kind is TargetKind.ADDRESS:
+        raise UsageError(f"--to: '{args.to}' is not a load balancer or an instance of the scenario")
+    results = reach(scenario, target.name, target.port, protocol)
+    if args.source is not None:
+        address = scenario.host_address(args.source)
+        results = [restrict_to(r, address, args.source) for r in results]
+    render = render_reach_json if args.format == "json" else render_reach_text
+    sys.stdout.write(render(args.to, results))
+    return EXIT_OK
+
+
+def load_one(file: str, command: str) -> Scenario:
+    """The one scenario file a command reads."""
+    if Path(file).is_dir():
+        raise UsageError(f"{file}: a folder; {command} reads one scenario file")
+    if not Path(file).is_file():
+        raise UsageError(f"{file}: no such file")
+    (scenario,) = load_all([Path(file)])
+    return scenario
+
+
+def _option(field: str) -> str:
+    """The command-line option a field of a command-line question came from."""
+    names = {"from": "--from", "to": "--to", "protocol": "--protocol", "src_port": "--src-port"}
+    key = field.rsplit(".", maxsplit=1)[-1]
+    return names.get(key, key)
+
+
 def run_trace(args: argparse.Namespace) -> int:
-    if Path(args.file).is_dir():
-        raise UsageError(f"{args.file}: a folder; trace reads one scenario file")
-    if not Path(args.file).is_file():
-        raise UsageError(f"{args.file}: no such file")
-    (scenario,) = load_all([Path(args.file)])
+    scenario = load_one(args.file, "trace")
     try:
         flow = flow_from_options(
             scenario, source=args.source, to=args.to, protocol=args.protocol, src_port=args.src_port
         )
     except ScenarioError as error:
-        option = {
-            "from": "--from",
-            "to": "--to",
-            "protocol": "--protocol",
-            "src_port": "--src-port",
-        }
-        raise UsageError(
-            f"{option.get(error.field.split('.')[-1], error.field)}: {error.message}"
-        ) from None
+        raise UsageError(f"{_option(error.field)}: {error.message}") from None
     result = trace(scenario, flow)
     if args.format == "json":
         sys.stdout.write(render_flow_json(result))
@@ -195,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_replay(args)
         if args.command == "lint":
             return run_lint(args)
+        if args.command == "reach":
+            return run_reach(args)
         return run_trace(args)
     except ScenarioError:
         return EXIT_INVALID  # already printed, one line per file

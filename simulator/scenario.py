@@ -17,12 +17,14 @@ from .model import (
     Flow,
     Instance,
     NetworkAcl,
+    Protocol,
     Rule,
     Scenario,
     SecurityGroup,
+    Target,
 )
 from .questions import QuestionReader
-from .rules import STRUCTURED_KEYS, Names, parse_seed_rule, parse_structured_rule
+from .rules import STRUCTURED_KEYS, Names, parse_protocol, parse_seed_rule, parse_structured_rule
 from .yamlnodes import LocatedDict, load
 
 TOP_KEYS = (
@@ -213,6 +215,27 @@ class _Loader(BalancerReader, QuestionReader):
         )
 
 
+def _command_line_loader(scenario: Scenario) -> _Loader:
+    """A loader that knows the scenario's names, for questions asked on the command line."""
+    loader = _Loader(scenario.file)
+    kinds = (
+        ("client", scenario.clients),
+        ("instance", scenario.instances),
+        ("load balancer", scenario.load_balancers),
+        ("security group", scenario.security_groups),
+        ("network ACL", scenario.network_acls),
+    )
+    for kind, things in kinds:
+        loader.defined.update((thing.name, (kind, thing.line)) for thing in things)
+    return loader
+
+
+def _hosts(scenario: Scenario) -> dict[str, Client | Instance]:
+    hosts: dict[str, Client | Instance] = {h.name: h for h in scenario.clients}
+    hosts.update((i.name, i) for i in scenario.instances)
+    return hosts
+
+
 def flow_from_options(
     scenario: Scenario,
     *,
@@ -229,18 +252,23 @@ def flow_from_options(
         data["src_port"] = src_port
     data.line = 0
     data.key_lines = dict.fromkeys(data, 0)
-    loader = _Loader(scenario.file)
-    hosts: dict[str, Client | Instance] = {h.name: h for h in scenario.clients}
-    hosts.update((i.name, i) for i in scenario.instances)
-    kinds = (
-        ("client", scenario.clients),
-        ("instance", scenario.instances),
-        ("load balancer", scenario.load_balancers),
-        ("security group", scenario.security_groups),
-        ("network ACL", scenario.network_acls),
-    )
-    for kind, things in kinds:
-        loader.defined.update((thing.name, (kind, thing.line)) for thing in things)
     instances = {i.name: i for i in scenario.instances}
     lbs = {lb.name: lb for lb in scenario.load_balancers}
-    return loader.flow(data, "trace", 0, hosts, instances, lbs)
+    return _command_line_loader(scenario).flow(data, "trace", 0, _hosts(scenario), instances, lbs)
+
+
+def target_from_options(
+    scenario: Scenario, *, to: str, protocol: str | None = None
+) -> tuple[Target, Protocol | None]:
+    """A ``TARGET:PORT`` and protocol asked for on the command line, validated like a flow's."""
+    loader = _command_line_loader(scenario)
+    parsed = None
+    if protocol is not None:
+        try:
+            parsed = parse_protocol(protocol, allow_all=False)
+        except RuleError as error:
+            loader.fail(0, "trace.protocol", str(error))
+    instances = {i.name: i for i in scenario.instances}
+    lbs = {lb.name: lb for lb in scenario.load_balancers}
+    target = loader.target(to, "trace.to", 0, parsed, _hosts(scenario), instances, lbs)
+    return target, parsed

@@ -8,7 +8,9 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ..model import Action
 from .lint import Finding, Severity
+from .reach import BackendReach, Piece
 
 HEADERS = ["severity", "kind", "where", "rule", "finding", "fix"]
 
@@ -54,4 +56,76 @@ def finding_json(file: str, finding: Finding) -> dict[str, Any]:
 
 def render_findings_json(files: Sequence[tuple[str, Sequence[Finding]]]) -> str:
     document = {"findings": [finding_json(file, f) for file, findings in files for f in findings]}
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _decider(piece: Piece) -> str:
+    if piece.rule is None:
+        return f"{piece.where}: " + (
+            "no rule matched, default DROP" if piece.action is Action.DROP else "not filtered"
+        )
+    ref = piece.rule
+    return f"{piece.where}: {ref.group} #{ref.index}: {ref.rule.text}"
+
+
+def _rows(pieces: Sequence[Piece]) -> list[list[str]]:
+    rows = []
+    for piece in pieces:
+        for number, box in enumerate(piece.sources):
+            rows.append([
+                box.addresses(),
+                str(box.protocol),
+                _decider(piece) if number == 0 else '"',
+                ", ".join(piece.hosts) if number == 0 and piece.hosts else "",
+            ])  # fmt: skip
+    return rows
+
+
+def render_reach_text(target: str, results: Sequence[BackendReach]) -> str:
+    blocks = []
+    headers = ["sources", "proto", "decided by", "named hosts inside"]
+    for result in results:
+        where = f"backend {result.backend}" if result.backend else "direct"
+        allowed = (
+            tabulate(_rows(result.allowed), headers, tablefmt="simple")
+            if result.allowed
+            else "nobody"
+        )
+        blocked = (
+            tabulate(_rows(result.blocked), headers, tablefmt="simple")
+            if result.blocked
+            else "nobody"
+        )
+        blocks.append(
+            f"{target} ({result.protocol}), {where}\n\nallowed:\n{allowed}\n\nblocked:\n{blocked}"
+        )
+    return "\n\n".join(blocks) + "\n"
+
+
+def _piece_json(piece: Piece) -> dict[str, Any]:
+    ref = piece.rule
+    return {
+        "sources": [str(n) for b in piece.sources for n in b.networks()],
+        "protocols": sorted({str(b.protocol) for b in piece.sources}),
+        "checkpoint": piece.where,
+        "group": ref.group if ref else None,
+        "index": ref.index if ref else None,
+        "rule": ref.rule.text if ref else None,
+        "hosts": list(piece.hosts),
+    }
+
+
+def render_reach_json(target: str, results: Sequence[BackendReach]) -> str:
+    document = {
+        "target": target,
+        "backends": [
+            {
+                "backend": r.backend,
+                "protocol": str(r.protocol),
+                "allowed": [_piece_json(p) for p in r.allowed],
+                "blocked": [_piece_json(p) for p in r.blocked],
+            }
+            for r in results
+        ],
+    }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

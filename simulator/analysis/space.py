@@ -67,6 +67,13 @@ class Box:
         make = ipaddress.IPv4Address if self.family == 4 else ipaddress.IPv6Address
         return list(ipaddress.summarize_address_range(make(self.lo), make(self.hi)))
 
+    def addresses(self) -> str:
+        """The peer addresses, as CIDRs where they are few, else as ``first - last``."""
+        nets = self.networks()
+        if len(nets) <= 2:
+            return ", ".join(str(n) for n in nets)
+        return f"{nets[0].network_address} - {nets[-1].broadcast_address}"
+
     @property
     def ports(self) -> PortRange | None:
         return PortRange(self.plo, self.phi) if self.protocol.has_ports else None

@@ -1,0 +1,301 @@
+"""Reach: every source address that gets through the whole path to a target, exactly.
+
+For a load balancer's port, each backend the CLB may pick (§3.8) is followed through the
+checkpoints of §4: the CLB's own groups on the listener port, the backend subnet's ACL, the
+backend's groups (unless bypassed, §3.4) with the source address it sees (§3.3), and the ACL
+again for the reply (§2.1). At each checkpoint the surviving sources split into the regions its
+rules decide: dropped regions are blocked by that rule, accepted ones go on. For an instance's
+port, the instance's own ACL and groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..evaluate import Packet, RuleRef, first_match, ordered
+from ..model import (
+    DEFAULT_SOURCE_PORT,
+    PERSISTENT_SOURCES,
+    Action,
+    Address,
+    Direction,
+    Instance,
+    Listener,
+    LoadBalancer,
+    Network,
+    Protocol,
+    Scenario,
+    host_network,
+)
+from ..simulate import simulate
+from .regions import decided
+from .space import Box, Space
+
+_TOP = {4: 2**32 - 1, 6: 2**128 - 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Sources that one checkpoint's rule decided; ``rule`` None is a default DROP."""
+
+    sources: Space
+    action: Action
+    where: str
+    rule: RuleRef | None
+    hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BackendReach:
+    backend: str | None
+    protocol: Protocol
+    allowed: tuple[Piece, ...]
+    blocked: tuple[Piece, ...]
+
+
+def _sources(protocol: Protocol, port: int | None, space: Space) -> Space:
+    """The same source addresses, as packets of ``protocol`` to ``port``."""
+    plo = phi = port if port is not None and protocol.has_ports else None
+    return Space(tuple(
+        Box(protocol, b.family, b.lo, b.hi, plo if plo is not None else 0, phi if phi is not None else 65535)
+        for b in space
+    )).merged()  # fmt: skip
+
+
+def _everyone(protocol: Protocol, port: int | None) -> Space:
+    return _sources(protocol, port, Space(tuple(Box(protocol, f, 0, _TOP[f]) for f in (4, 6))))
+
+
+class _Walk:
+    def __init__(self, scenario: Scenario, protocol: Protocol) -> None:
+        self.scenario = scenario
+        self.protocol = protocol
+        self.blocked: list[Piece] = []
+        self.last: list[Piece] = []
+
+    def rules(
+        self, groups: Sequence[str], direction: Direction, acl: str | None = None
+    ) -> list[RuleRef]:
+        if acl is not None:
+            found = next(a for a in self.scenario.network_acls if a.name == acl)
+            return ordered([(found.name, found.rules(direction))], direction)
+        return ordered(
+            [(g, self.scenario.security_group(g).rules(direction)) for g in groups], direction
+        )
+
+    def split(self, alive: Space, refs: list[RuleRef], port: int | None, where: str) -> Space:
+        """Keep the sources ``refs`` accept at ``port``; record the rest as blocked."""
+        universe = _sources(self.protocol, port, alive)
+        survivors: list[Piece] = []
+        for region in decided(refs, universe):
+            if not region.space:
+                continue
+            piece = Piece(region.space, region.action, where, region.rule)
+            (survivors if region.action is Action.ACCEPT else self.blocked).append(piece)
+        self.last = survivors or self.last
+        return Space.of(b for p in survivors for b in p.sources)
+
+    def gate(
+        self, alive: Space, refs: list[RuleRef], packet: Packet, direction: Direction, where: str
+    ) -> Space:
+        """A checkpoint whose verdict does not depend on the client (a fixed source): all or none."""
+        evaluation = first_match(refs, packet, direction)
+        if evaluation.action is Action.ACCEPT:
+            return alive
+        self.blocked.append(Piece(alive, Action.DROP, where, evaluation.decided_by))
+        return Space()
+
+
+def reach(
+    scenario: Scenario, target: str, port: int | None, protocol: Protocol | None = None
+) -> list[BackendReach]:
+    """Who can reach ``target`` (a load balancer or an instance) on ``port``."""
+    lbs = {lb.name: lb for lb in scenario.load_balancers}
+    if target in lbs:
+        return _reach_lb(scenario, lbs[target], port, protocol)
+    instance = scenario.instance(target)
+    proto = protocol or Protocol.TCP
+    walk = _Walk(scenario, proto)
+    alive = _everyone(proto, port)
+    alive = _into_instance(walk, alive, instance, port, None)
+    return [_result(scenario, None, proto, walk, alive)]
+
+
+def _into_instance(
+    walk: _Walk,
+    alive: Space,
+    instance: Instance,
+    port: int | None,
+    bypassed_by: LoadBalancer | None,
+    seen: Network | None = None,
+) -> Space:
+    scenario = walk.scenario
+    acl = scenario.acl_of(instance.subnet)
+    dst = host_network(instance.ip)
+    if seen is not None:  # every client arrives as the same source: one verdict for all
+        packet = Packet(walk.protocol, seen, dst, DEFAULT_SOURCE_PORT, port)
+        if acl is not None:
+            alive = walk.gate(
+                alive,
+                walk.rules((), Direction.INBOUND, acl.name),
+                packet,
+                Direction.INBOUND,
+                f"{acl.name} inbound",
+            )
+        if bypassed_by is None and instance.security_groups:
+            alive = walk.gate(
+                alive,
+                walk.rules(instance.security_groups, Direction.INBOUND),
+                packet,
+                Direction.INBOUND,
+                f"{instance.name} groups inbound",
+            )
+        if acl is not None:
+            alive = walk.gate(
+                alive,
+                walk.rules((), Direction.OUTBOUND, acl.name),
+                packet.reply(),
+                Direction.OUTBOUND,
+                f"{acl.name} outbound (reply)",
+            )
+        return alive
+    if acl is not None:
+        alive = walk.split(
+            alive, walk.rules((), Direction.INBOUND, acl.name), port, f"{acl.name} inbound"
+        )
+    if bypassed_by is None and instance.security_groups:
+        alive = walk.split(
+            alive,
+            walk.rules(instance.security_groups, Direction.INBOUND),
+            port,
+            f"{instance.name} groups inbound",
+        )
+    if acl is not None:
+        kept = walk.last
+        alive = walk.split(
+            alive,
+            walk.rules((), Direction.OUTBOUND, acl.name),
+            DEFAULT_SOURCE_PORT,
+            f"{acl.name} outbound (reply)",
+        )
+        walk.last = kept
+    if not instance.running:
+        walk.blocked.append(
+            Piece(alive, Action.DROP, f"{instance.name} service (running: false)", None)
+        )
+        return Space()
+    return alive
+
+
+def _reach_lb(
+    scenario: Scenario, lb: LoadBalancer, port: int | None, protocol: Protocol | None
+) -> list[BackendReach]:
+    on_port = [li for li in lb.listeners if li.port == port]
+    proto = protocol or (on_port[0].protocol.transport if on_port else Protocol.TCP)
+    listener: Listener | None = next((li for li in on_port if li.protocol.transport is proto), None)
+    if listener is None or not listener.backends:
+        walk = _Walk(scenario, proto)
+        walk.blocked.append(Piece(_everyone(proto, port), Action.DROP, f"{lb.name} listener", None))
+        return [_result(scenario, None, proto, walk, Space())]
+    health = {
+        (h.listener.key, h.backend): h.status.value
+        for h in simulate(scenario).health_checks
+        if h.load_balancer == lb.name
+    }
+    healthy = [b for b in listener.backends if health[(listener.key, b)] == "healthy"]
+    results = []
+    for backend in healthy or listener.backends:
+        walk = _Walk(scenario, proto)
+        alive = _everyone(proto, port)
+        if lb.security_groups:
+            alive = walk.split(
+                alive,
+                walk.rules(lb.security_groups, Direction.INBOUND),
+                port,
+                f"{lb.name} CLB groups inbound",
+            )
+        seen: Network | None = None
+        if lb.snats_to_vip:
+            seen = host_network(lb.vip)
+        elif listener.protocol.layer7 and listener.persistent_connections:
+            seen = PERSISTENT_SOURCES
+        bypass = lb if lb.bypass_backend_security_groups else None
+        instance = scenario.instance(backend.instance)
+        alive = _into_instance(walk, alive, instance, backend.port, bypass, seen)
+        results.append(_result(scenario, str(backend), proto, walk, alive))
+    return results
+
+
+def _hosts(scenario: Scenario, space: Space) -> tuple[str, ...]:
+    named = [(c.name, c.ip) for c in scenario.clients] + [
+        (i.name, i.ip) for i in scenario.instances
+    ]
+    named += [(f"{lb.name} VIP", lb.vip) for lb in scenario.load_balancers]
+    return tuple(
+        name
+        for name, address in named
+        if any(b.family == address.version and b.lo <= int(address) <= b.hi for b in space)
+    )
+
+
+def _result(
+    scenario: Scenario, backend: str | None, protocol: Protocol, walk: _Walk, alive: Space
+) -> BackendReach:
+    allowed = []
+    for piece in walk.last:
+        part = _restrict(piece.sources, alive)
+        if part:
+            allowed.append(
+                Piece(part, Action.ACCEPT, piece.where, piece.rule, _hosts(scenario, part))
+            )
+    if not walk.last and alive:  # nothing filtered: everyone passes
+        allowed.append(Piece(alive, Action.ACCEPT, "no filter", None, _hosts(scenario, alive)))
+    blocked = tuple(
+        Piece(p.sources, p.action, p.where, p.rule, _hosts(scenario, p.sources))
+        for p in walk.blocked
+        if p.sources
+    )
+    return BackendReach(backend, protocol, tuple(allowed), blocked)
+
+
+def _restrict(space: Space, alive: Space) -> Space:
+    """The addresses of ``space`` that are also in ``alive`` (ports aside)."""
+    keep = []
+    for a in space:
+        for b in alive:
+            if a.family == b.family and a.protocol == b.protocol:
+                lo, hi = max(a.lo, b.lo), min(a.hi, b.hi)
+                if lo <= hi:
+                    keep.append(Box(a.protocol, a.family, lo, hi, a.plo, a.phi))
+    return Space.of(keep).merged()
+
+
+def restrict_to(result: BackendReach, address: Address, name: str) -> BackendReach:
+    """Only the pieces that hold ``address`` (the host ``name``'s), narrowed to it."""
+    point = host_network(address)
+
+    def narrow(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+        kept = []
+        for piece in pieces:
+            boxes = [
+                Box(
+                    b.protocol,
+                    b.family,
+                    int(point.network_address),
+                    int(point.network_address),
+                    b.plo,
+                    b.phi,
+                )
+                for b in piece.sources
+                if b.family == point.version and b.lo <= int(point.network_address) <= b.hi
+            ]
+            if boxes:
+                kept.append(
+                    Piece(Space(tuple(boxes)), piece.action, piece.where, piece.rule, (name,))
+                )
+        return tuple(kept)
+
+    return BackendReach(
+        result.backend, result.protocol, narrow(result.allowed), narrow(result.blocked)
+    )
