@@ -11,16 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .analysis.diff import diff
 from .analysis.lint import Severity, lint
 from .analysis.reach import reach, restrict_to
 from .analysis.report import (
+    render_diff_json,
+    render_diff_text,
     render_findings_json,
     render_findings_table,
     render_reach_json,
     render_reach_text,
 )
 from .checks import Limits
-from .errors import ScenarioError, SimulatorError, UsageError
+from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
 from .model import Scenario, TargetKind
 from .report import render_flow_json, render_json, render_table, render_trace
 from .scenario import flow_from_options, load_file, target_from_options
@@ -92,6 +95,17 @@ def parser() -> argparse.ArgumentParser:
     )
     who.add_argument("--protocol", metavar="P", help="TCP or UDP (default: the listener's)")
     who.add_argument("--format", choices=("text", "json"), default="text")
+
+    compare = commands.add_parser(
+        "diff",
+        help="every region of packets, flow and health check whose verdict changes",
+        description="Compare two scenario files. Exit status 0: equivalent; 1: something "
+        "changes; 2: invalid input.",
+    )
+    compare.add_argument("old", metavar="OLD", help="scenario file before")
+    compare.add_argument("new", metavar="NEW", help="scenario file after")
+    compare.add_argument("--group", metavar="NAME", help="compare only this security group's rules")
+    compare.add_argument("--format", choices=("text", "json"), default="text")
 
     one = commands.add_parser(
         "trace",
@@ -216,6 +230,23 @@ def _option(field: str) -> str:
     return names.get(key, key)
 
 
+def run_diff(args: argparse.Namespace) -> int:
+    old, new = load_one(args.old, "diff"), load_one(args.new, "diff")
+    if args.group is not None:
+        names = {g.name for g in (*old.security_groups, *new.security_groups)}
+        if args.group not in names:
+            raise UsageError(
+                f"--group: unknown security group '{args.group}'"
+                + did_you_mean(args.group, sorted(names))
+            )
+    result = diff(old, new, group=args.group)
+    if args.format == "json":
+        sys.stdout.write(render_diff_json(result))
+    else:
+        sys.stdout.write(render_diff_text(args.old, args.new, result))
+    return EXIT_OK if result.equivalent else EXIT_FAILED
+
+
 def run_trace(args: argparse.Namespace) -> int:
     scenario = load_one(args.file, "trace")
     try:
@@ -242,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_lint(args)
         if args.command == "reach":
             return run_reach(args)
+        if args.command == "diff":
+            return run_diff(args)
         return run_trace(args)
     except ScenarioError:
         return EXIT_INVALID  # already printed, one line per file

@@ -8,9 +8,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..model import Action
+from ..model import Action, Direction
+from .diff import Change, Diff
 from .lint import Finding, Severity
 from .reach import BackendReach, Piece
+from .regions import Region
 
 HEADERS = ["severity", "kind", "where", "rule", "finding", "fix"]
 
@@ -126,6 +128,83 @@ def render_reach_json(target: str, results: Sequence[BackendReach]) -> str:
                 "blocked": [_piece_json(p) for p in r.blocked],
             }
             for r in results
+        ],
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _side(region: Region) -> str:
+    ref = region.rule
+    if ref is None:
+        return "default DROP"
+    return f"#{ref.index} {ref.rule.text}"
+
+
+def _example(change: Change) -> str:
+    protocol, address, port = change.example.example()
+    who = "from" if change.direction is Direction.INBOUND else "to"
+    return f"{protocol} {who} {address}" + (f" port {port}" if port is not None else "")
+
+
+def render_diff_text(old: str, new: str, result: Diff) -> str:
+    if result.equivalent:
+        return f"{old} and {new} are equivalent: no packet, flow or health check changes\n"
+    lines = [f"{old} -> {new}"]
+    if result.changes:
+        rows = [
+            [
+                f"{c.group} {c.direction}",
+                "; ".join(str(b) for b in c.space.boxes[:3])
+                + (f" (+{len(c.space.boxes) - 3} more)" if len(c.space.boxes) > 3 else ""),
+                f"{c.old.action} -> {c.new.action}",
+                _side(c.old),
+                _side(c.new),
+                _example(c),
+            ]
+            for c in result.changes
+        ]
+        headers = ["group", "packets", "verdict", "old rule", "new rule", "try"]
+        lines += [
+            "",
+            tabulate(rows, headers, tablefmt="simple", maxcolwidths=[None, 50, None, 30, 30, 30]),
+        ]
+    if result.outcomes:
+        rows = [[o.kind, o.what, o.old, o.new] for o in result.outcomes]
+        lines += ["", tabulate(rows, ["changes", "what", "old", "new"], tablefmt="simple")]
+    return "\n".join(lines) + "\n"
+
+
+def render_diff_json(result: Diff) -> str:
+    document = {
+        "equivalent": result.equivalent,
+        "regions": [
+            {
+                "group": c.group,
+                "direction": str(c.direction),
+                "packets": [str(b) for b in c.space],
+                "old": {
+                    "action": str(c.old.action),
+                    "index": c.old.rule.index if c.old.rule else None,
+                    "rule": c.old.rule.rule.text if c.old.rule else None,
+                },
+                "new": {
+                    "action": str(c.new.action),
+                    "index": c.new.rule.index if c.new.rule else None,
+                    "rule": c.new.rule.rule.text if c.new.rule else None,
+                },
+                "example": _example(c),
+            }
+            for c in result.changes
+        ],
+        "flows": [
+            {"what": o.what, "old": o.old, "new": o.new}
+            for o in result.outcomes
+            if o.kind == "flow"
+        ],
+        "health_checks": [
+            {"what": o.what, "old": o.old, "new": o.new}
+            for o in result.outcomes
+            if o.kind == "health_check"
         ],
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

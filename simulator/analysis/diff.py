@@ -1,0 +1,99 @@
+"""Diff: every region of packets whose verdict changes between two scenarios, and every flow
+and health check whose outcome changes.
+
+For each security group and direction, the regions each side's rules decide (§1.3) are
+intersected pairwise; where the actions differ, the packets change verdict. A group on one side
+only is compared with an empty group (everything dropped, §1.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..evaluate import RuleRef, ordered
+from ..model import Direction, Scenario, SecurityGroup
+from ..simulate import simulate
+from .regions import Region, decided
+from .space import Box, Space
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Packets of one group and direction whose verdict changes, and who decides on each side."""
+
+    group: str
+    direction: Direction
+    space: Space
+    old: Region
+    new: Region
+
+    @property
+    def example(self) -> Box:
+        return self.space.boxes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A flow or health check whose result changes."""
+
+    kind: str
+    what: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    changes: tuple[Change, ...]
+    outcomes: tuple[Outcome, ...]
+
+    @property
+    def equivalent(self) -> bool:
+        return not self.changes and not self.outcomes
+
+
+def _refs(group: SecurityGroup | None, name: str, direction: Direction) -> list[RuleRef]:
+    return ordered([(name, group.rules(direction) if group else ())], direction)
+
+
+def diff(old: Scenario, new: Scenario, *, group: str | None = None) -> Diff:
+    """What changes from ``old`` to ``new`` (only group ``group``'s rules, when given)."""
+    before = {g.name: g for g in old.security_groups}
+    after = {g.name: g for g in new.security_groups}
+    names = [group] if group else sorted({*before, *after})
+    changes: list[Change] = []
+    for name in names:
+        for direction in Direction:
+            old_regions = decided(_refs(before.get(name), name, direction))
+            new_regions = decided(_refs(after.get(name), name, direction))
+            for a in old_regions:
+                for b in new_regions:
+                    if a.action is b.action:
+                        continue
+                    both = (a.space & b.space).merged()
+                    if both:
+                        changes.append(Change(name, direction, both, a, b))
+    outcomes: list[Outcome] = []
+    if group is None:
+        outcomes = _outcomes(old, new)
+    return Diff(tuple(changes), tuple(outcomes))
+
+
+def _outcomes(old: Scenario, new: Scenario) -> list[Outcome]:
+    first, second = simulate(old), simulate(new)
+    found: list[Outcome] = []
+    flows = {(f.flow.source, f.flow.written_to, f.protocol): f.verdict for f in first.flows}
+    for result in second.flows:
+        key = (result.flow.source, result.flow.written_to, result.protocol)
+        if key in flows and flows[key] is not result.verdict:
+            what = f"{key[0]} -> {key[1]} ({key[2]})"
+            found.append(Outcome("flow", what, str(flows[key]), str(result.verdict)))
+    checks = {
+        (h.load_balancer, h.listener.key, str(h.backend)): h.status for h in first.health_checks
+    }
+    for check in second.health_checks:
+        where = (check.load_balancer, check.listener.key, str(check.backend))
+        if where in checks and checks[where] is not check.status:
+            what = f"{where[0]}:{where[1]} on {where[2]}"
+            found.append(Outcome("health_check", what, str(checks[where]), str(check.status)))
+    return found
