@@ -68,9 +68,10 @@ def lint(scenario: Scenario, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
                 ]
                 lists.append((f"instance {instance.name}", direction, ordered(groups, direction)))
     for _, direction, refs in lists:
-        findings += _order_findings(refs, direction)
+        regions = decided(refs)
+        findings += _order_findings(refs, regions, direction)
         if direction is Direction.INBOUND:
-            findings += _exposure_findings(refs, direction)
+            findings += _exposure_findings(regions, direction)
     result = simulate(scenario, limits)
     findings += _health_findings(scenario, result)
     findings += _egress_findings(scenario)
@@ -96,13 +97,17 @@ def _where(ref: RuleRef) -> str:
     return f"{ref.group} {ref.direction} #{ref.index}"
 
 
-def _order_findings(refs: Sequence[RuleRef], direction: Direction) -> Iterable[Finding]:
-    regions = decided(refs)
+def _order_findings(
+    refs: Sequence[RuleRef], regions: Sequence[Region], direction: Direction
+) -> Iterable[Finding]:
     matches = [rule_space(ref.rule) for ref in refs]
+    keys = [{(b.protocol, b.family) for b in m} for m in matches]
     for j, (ref, region) in enumerate(zip(refs, regions, strict=False)):
         if not matches[j]:
             continue  # a group peer with no instance: it matches nothing, by design
-        earlier = [refs[i] for i in range(j) if matches[i] & matches[j]]
+        earlier = [
+            refs[i] for i in range(j) if keys[i] & keys[j] and matches[i].overlaps(matches[j])
+        ]
         if not region.space:
             differ = [e for e in earlier if e.rule.action is not ref.rule.action]
             names = _list(earlier, ref)
@@ -127,9 +132,11 @@ def _order_findings(refs: Sequence[RuleRef], direction: Direction) -> Iterable[F
             continue
         opposite = [
             i for i in range(j)
-            if refs[i].rule.action is not ref.rule.action and matches[i] & matches[j]
+            if refs[i].rule.action is not ref.rule.action
+            and keys[i] & keys[j]
+            and matches[i].overlaps(matches[j])
         ]  # fmt: skip
-        general = [refs[i] for i in opposite if not (matches[i] - matches[j])]
+        general = [refs[i] for i in opposite if matches[j].covers(matches[i])]
         if general:
             yield Finding(
                 "generalization", Severity.INFO, ref.group, ref.index,
@@ -137,7 +144,7 @@ def _order_findings(refs: Sequence[RuleRef], direction: Direction) -> Iterable[F
                 "only while they stay above it", None, ref.rule.text, direction,
             )  # fmt: skip
         for i in opposite:
-            if matches[i] - matches[j] and matches[j] - matches[i]:
+            if not matches[j].covers(matches[i]) and not matches[i].covers(matches[j]):
                 yield Finding(
                     "correlation", Severity.WARNING, ref.group, ref.index,
                     f"overlaps {_where(refs[i])} ({refs[i].rule.text}) with the other action, so "
@@ -155,8 +162,8 @@ def _public(box: Box) -> bool:
     return any(net.prefixlen == 0 or net.is_global for net in box.networks())
 
 
-def _exposure_findings(refs: Sequence[RuleRef], direction: Direction) -> Iterable[Finding]:
-    for region in decided(refs):
+def _exposure_findings(regions: Sequence[Region], direction: Direction) -> Iterable[Finding]:
+    for region in regions:
         ref = region.rule
         if ref is None or ref.rule.action is not Action.ACCEPT:
             continue

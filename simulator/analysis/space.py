@@ -118,6 +118,14 @@ class Space:
     def __and__(self, other: Space) -> Space:
         return Space(tuple(c for a in self.boxes for b in other.boxes if (c := a.intersect(b))))
 
+    def overlaps(self, other: Space) -> bool:
+        """True when the two spaces share a packet (cheaper than building the intersection)."""
+        return any(a.intersect(b) is not None for a in self.boxes for b in other.boxes)
+
+    def covers(self, other: Space) -> bool:
+        """True when every packet of ``other`` is in this space."""
+        return not (other - self)
+
     def __sub__(self, other: Space) -> Space:
         pieces = list(self.boxes)
         for cut in other.boxes:
@@ -132,7 +140,9 @@ class Space:
 
     def merged(self) -> Space:
         """The same packets in fewer boxes: neighbours along one dimension are joined."""
-        boxes = sorted(self.boxes)
+        if len(self.boxes) < 2:
+            return self
+        boxes = sorted(self.boxes, key=_by_peers)
         changed = True
         while changed:
             changed = False
@@ -144,7 +154,7 @@ class Space:
                     changed = True
                 else:
                     out.append(box)
-            boxes = sorted(out, key=lambda b: (b.protocol, b.family, b.plo, b.phi, b.lo))
+            boxes = sorted(out, key=_by_ports)
             out2: list[Box] = []
             for box in boxes:
                 last = out2[-1] if out2 else None
@@ -153,8 +163,16 @@ class Space:
                     changed = True
                 else:
                     out2.append(box)
-            boxes = sorted(out2)
+            boxes = sorted(out2, key=_by_peers)
         return Space(tuple(boxes))
+
+
+def _by_peers(b: Box) -> tuple[str, int, int, int, int, int]:
+    return (b.protocol.value, b.family, b.lo, b.hi, b.plo, b.phi)
+
+
+def _by_ports(b: Box) -> tuple[str, int, int, int, int]:
+    return (b.protocol.value, b.family, b.plo, b.phi, b.lo)
 
 
 def _joinable(a: Box, b: Box) -> bool:
