@@ -8,13 +8,17 @@ file as ``*.actual``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from simulator.analysis.lint import lint
+from simulator.analysis.report import render_findings_table
 from simulator.cli import main
 from simulator.model import Checkpoint, Decision, Health, Verdict
 from simulator.report import render_json, render_table
+from simulator.results import ScenarioResult
 from simulator.scenario import load_file
 from simulator.simulate import simulate
 
@@ -22,6 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
 FORMATS = {"table": (render_table, "txt"), "json": (render_json, "json")}
+
+
+def render_lint(results: Sequence[ScenarioResult]) -> str:
+    """The lint report of each scenario, every severity included."""
+    return render_findings_table([(r.scenario.file, lint(r.scenario)) for r in results])
+
+
+FORMATS["lint"] = (render_lint, "lint.txt")
 
 
 def test_scenarios_are_shipped() -> None:

@@ -38,7 +38,8 @@ def render_findings_table(files: Sequence[tuple[str, Sequence[Finding]]]) -> str
             if rows
             else "no findings"
         )
-        blocks.append(f"== {file}\n\n{body}\n\n{len(findings)} findings, {errors} errors")
+        count = f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"
+        blocks.append(f"== {file}\n\n{body}\n\n{count}, {errors} error{'' if errors == 1 else 's'}")
     return "\n\n".join(blocks) + "\n"
 
 
