@@ -85,8 +85,8 @@ def parser() -> argparse.ArgumentParser:
         "reach",
         help="every source address that gets through to a load balancer's or instance's port",
         description="Exactly which sources reach TARGET:PORT through every checkpoint, per "
-        "backend the CLB may pick, and which are blocked by which rule. An instance source's own "
-        "outbound rules are not part of this question: trace its flow for them.",
+        "backend the CLB may pick, and which are blocked by which rule; an instance among the "
+        "sources must also pass its own outbound rules and subnet ACL.",
     )
     who.add_argument("file", metavar="FILE", help="scenario file")
     who.add_argument("--to", required=True, metavar="TARGET:PORT", help="LB:PORT or INSTANCE:PORT")

@@ -39,7 +39,7 @@ load_balancers:
   clb: {type: public, vip: 1.1.1.1, security_groups: [sg-clb], listeners: [{protocol: TCP, port: 80, backends: [rs-1:8080]}]}
 security_groups:
   sg-clb: {inbound: [10.0.0.0/8 + 80 allow]}
-  sg-open: {inbound: [0.0.0.0/0 + 8080 allow]}
+  sg-open: {inbound: [0.0.0.0/0 + 8080 allow], outbound: [0.0.0.0/0 + ALL allow]}
 network_acls:
   acl: {subnets: [web], inbound: [10.1.0.0/16 + 8080 deny, 0.0.0.0/0 + 8080 allow], outbound: [0.0.0.0/0 + ALL allow]}
 """
@@ -72,3 +72,19 @@ def test_cli_reach_text_json_and_from(capsys: pytest.CaptureFixture[str]) -> Non
     ]
     assert main(["reach", str(SEED_1), "--to", "nowhere:80"]) == 2
     assert "--to: unknown target 'nowhere'" in capsys.readouterr().err
+
+
+def test_an_instance_sources_own_egress_is_part_of_the_path() -> None:
+    scenario = load_file(ROOT / "scenarios" / "03-seed-3-private-clb-as-written.yaml")
+    for result in reach(scenario, "clb-1", 80):
+        assert [p.hosts for p in result.allowed] == [("clb-1 VIP",)]
+        stopped = {
+            p.hosts: (p.where, p.rule)
+            for p in result.blocked
+            if p.where.endswith("groups outbound")
+        }
+        assert set(stopped) == {("ClientA",), ("ClientB",)}
+        assert all(rule is None for _, rule in stopped.values())  # the default DROP of their egress
+    corrected = load_file(ROOT / "scenarios" / "04-seed-3-private-clb-corrected.yaml")
+    (first, *_) = reach(corrected, "clb-1", 80)
+    assert [p.hosts for p in first.allowed] == [("ClientA",), ("ClientB",), ("clb-1 VIP",)]

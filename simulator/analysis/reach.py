@@ -5,7 +5,8 @@ checkpoints of §4: the CLB's own groups on the listener port, the backend subne
 backend's groups (unless bypassed, §3.4) with the source address it sees (§3.3), and the ACL
 again for the reply (§2.1). At each checkpoint the surviving sources split into the regions its
 rules decide: dropped regions are blocked by that rule, accepted ones go on. For an instance's
-port, the instance's own ACL and groups.
+port, the instance's own ACL and groups. Instances among the sources must also get out of their
+own side (§4.1): where their outbound groups or subnet ACL stop them, they are blocked there.
 """
 
 from __future__ import annotations
@@ -113,13 +114,95 @@ def reach(
     """Who can reach ``target`` (a load balancer or an instance) on ``port``."""
     lbs = {lb.name: lb for lb in scenario.load_balancers}
     if target in lbs:
-        return _reach_lb(scenario, lbs[target], port, protocol)
-    instance = scenario.instance(target)
-    proto = protocol or Protocol.TCP
-    walk = _Walk(scenario, proto)
-    alive = _everyone(proto, port)
-    alive = _into_instance(walk, alive, instance, port, None)
-    return [_result(scenario, None, proto, walk, alive)]
+        results = _reach_lb(scenario, lbs[target], port, protocol)
+        destination = lbs[target].vip
+    else:
+        instance = scenario.instance(target)
+        proto = protocol or Protocol.TCP
+        walk = _Walk(scenario, proto)
+        alive = _into_instance(walk, _everyone(proto, port), instance, port, None)
+        results = [_result(scenario, None, proto, walk, alive)]
+        destination = instance.ip
+    return [_with_egress(scenario, r, target, destination, port) for r in results]
+
+
+def _with_egress(
+    scenario: Scenario, result: BackendReach, target: str, destination: Address, port: int | None
+) -> BackendReach:
+    """Instances among the allowed sources whose own outbound side stops them (§4.1), moved to
+    the blocked list with the rule that stops them."""
+    target_subnet = next((i.subnet for i in scenario.instances if i.name == target), None)
+    for source in scenario.instances:
+        if source.name == target or source.ip.version != destination.version:
+            continue
+        address = int(source.ip)
+        holder = next(
+            (
+                p
+                for p in result.allowed
+                if any(b.family == source.ip.version and b.lo <= address <= b.hi for b in p.sources)
+            ),
+            None,
+        )
+        if holder is None:
+            continue
+        stop = _egress_stop(scenario, source, destination, port, result.protocol, target_subnet)
+        if stop is None:
+            continue
+        where, rule = stop
+        point = Space(
+            tuple(
+                Box(b.protocol, b.family, address, address, b.plo, b.phi)
+                for b in holder.sources
+                if b.lo <= address <= b.hi
+            )[:1]
+        )
+        allowed = tuple(
+            Piece((p.sources - point).merged(), p.action, p.where, p.rule, tuple(h for h in p.hosts if h != source.name))
+            if p is holder else p
+            for p in result.allowed
+        )  # fmt: skip
+        blocked = (*result.blocked, Piece(point, Action.DROP, where, rule, (source.name,)))
+        result = BackendReach(
+            result.backend, result.protocol, tuple(p for p in allowed if p.sources), blocked
+        )
+    return result
+
+
+def _egress_stop(
+    scenario: Scenario,
+    source: Instance,
+    destination: Address,
+    port: int | None,
+    protocol: Protocol,
+    target_subnet: str | None,
+) -> tuple[str, RuleRef | None] | None:
+    """Where the source instance's own side drops its connection, if it does."""
+    packet = Packet(
+        protocol,
+        host_network(source.ip),
+        host_network(destination),
+        DEFAULT_SOURCE_PORT,
+        port if protocol.has_ports else None,
+    )
+    if source.security_groups:
+        refs = ordered(
+            [(g, scenario.security_group(g).outbound) for g in source.security_groups],
+            Direction.OUTBOUND,
+        )
+        evaluation = first_match(refs, packet, Direction.OUTBOUND)
+        if evaluation.action is Action.DROP:
+            return f"{source.name} groups outbound", evaluation.decided_by
+    acl = scenario.acl_of(source.subnet)
+    if acl is not None and source.subnet != target_subnet:
+        for direction, seen in ((Direction.OUTBOUND, packet), (Direction.INBOUND, packet.reply())):
+            refs = ordered([(acl.name, acl.rules(direction))], direction)
+            evaluation = first_match(refs, seen, direction)
+            if evaluation.action is Action.DROP:
+                return f"{acl.name} {direction}" + (
+                    " (reply)" if direction is Direction.INBOUND else ""
+                ), evaluation.decided_by
+    return None
 
 
 def _into_instance(
