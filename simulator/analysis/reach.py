@@ -31,9 +31,7 @@ from ..model import (
 )
 from ..simulate import simulate
 from .regions import decided
-from .space import Box, Space
-
-_TOP = {4: 2**32 - 1, 6: 2**128 - 1}
+from .space import TOP, Box, Space
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +55,12 @@ class BackendReach:
 
 def _sources(protocol: Protocol, port: int | None, space: Space) -> Space:
     """The same source addresses, as packets of ``protocol`` to ``port``."""
-    plo = phi = port if port is not None and protocol.has_ports else None
-    return Space(tuple(
-        Box(protocol, b.family, b.lo, b.hi, plo if plo is not None else 0, phi if phi is not None else 65535)
-        for b in space
-    )).merged()  # fmt: skip
+    low, high = (port, port) if port is not None and protocol.has_ports else (0, 65535)
+    return Space(tuple(Box(protocol, b.family, b.lo, b.hi, low, high) for b in space)).merged()
 
 
 def _everyone(protocol: Protocol, port: int | None) -> Space:
-    return _sources(protocol, port, Space(tuple(Box(protocol, f, 0, _TOP[f]) for f in (4, 6))))
+    return _sources(protocol, port, Space(tuple(Box(protocol, f, 0, TOP[f]) for f in (4, 6))))
 
 
 class _Walk:

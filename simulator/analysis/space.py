@@ -17,7 +17,8 @@ from ..model import Network, PortRange, Protocol, Rule
 
 #: The protocols a packet can have (a rule's ALL stands for all of them).
 PACKET_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.ALL)
-_TOP = {4: 2**32 - 1, 6: 2**128 - 1}
+#: The highest address of each family, as an integer.
+TOP = {4: 2**32 - 1, 6: 2**128 - 1}
 _ALL_PORTS = (0, 65535)
 
 
@@ -99,7 +100,7 @@ class Space:
 
     @classmethod
     def everything(cls) -> Space:
-        return cls(tuple(Box(p, f, 0, _TOP[f]) for p in PACKET_PROTOCOLS for f in (4, 6)))
+        return cls(tuple(Box(p, f, 0, TOP[f]) for p in PACKET_PROTOCOLS for f in (4, 6)))
 
     @classmethod
     def of(cls, boxes: Iterable[Box]) -> Space:
