@@ -128,10 +128,14 @@ class Space:
         return not (other - self)
 
     def __sub__(self, other: Space) -> Space:
-        pieces = list(self.boxes)
+        buckets: dict[tuple[Protocol, int], list[Box]] = {}
+        for box in self.boxes:  # a cut only touches boxes of its protocol and family
+            buckets.setdefault((box.protocol, box.family), []).append(box)
         for cut in other.boxes:
-            pieces = [piece for box in pieces for piece in box.minus(cut)]
-        return Space(tuple(pieces))
+            key = (cut.protocol, cut.family)
+            if key in buckets:
+                buckets[key] = [piece for box in buckets[key] for piece in box.minus(cut)]
+        return Space(tuple(box for boxes in buckets.values() for box in boxes))
 
     def __or__(self, other: Space) -> Space:
         return Space(self.boxes + (other - self).boxes)
