@@ -102,12 +102,18 @@ def _order_findings(
 ) -> Iterable[Finding]:
     matches = [rule_space(ref.rule) for ref in refs]
     keys = [{(b.protocol, b.family) for b in m} for m in matches]
+    bounds = [_bounds(m) for m in matches]
+
+    def meet(i: int, j: int) -> bool:
+        shared = keys[i] & keys[j]
+        return any(_touch(bounds[i][k], bounds[j][k]) for k in shared) and matches[i].overlaps(
+            matches[j]
+        )
+
     for j, (ref, region) in enumerate(zip(refs, regions, strict=False)):
         if not matches[j]:
             continue  # a group peer with no instance: it matches nothing, by design
-        earlier = [
-            refs[i] for i in range(j) if keys[i] & keys[j] and matches[i].overlaps(matches[j])
-        ]
+        earlier = [refs[i] for i in range(j) if meet(i, j)]
         if not region.space:
             differ = [e for e in earlier if e.rule.action is not ref.rule.action]
             names = _list(earlier, ref)
@@ -132,9 +138,7 @@ def _order_findings(
             continue
         opposite = [
             i for i in range(j)
-            if refs[i].rule.action is not ref.rule.action
-            and keys[i] & keys[j]
-            and matches[i].overlaps(matches[j])
+            if refs[i].rule.action is not ref.rule.action and meet(i, j)
         ]  # fmt: skip
         general = [refs[i] for i in opposite if matches[j].covers(matches[i])]
         if general:
@@ -150,6 +154,23 @@ def _order_findings(
                     f"overlaps {_where(refs[i])} ({refs[i].rule.text}) with the other action, so "
                     "their order decides the packets both match", None, ref.rule.text, direction,
                 )  # fmt: skip
+
+
+Bounds = tuple[int, int, int, int]
+
+
+def _bounds(space: Space) -> dict[tuple[Protocol, int], Bounds]:
+    """Per protocol and family, the smallest box around a space: a cheap first overlap test."""
+    found: dict[tuple[Protocol, int], Bounds] = {}
+    for b in space:
+        key = (b.protocol, b.family)
+        lo, hi, plo, phi = found.get(key, (b.lo, b.hi, b.plo, b.phi))
+        found[key] = (min(lo, b.lo), max(hi, b.hi), min(plo, b.plo), max(phi, b.phi))
+    return found
+
+
+def _touch(a: Bounds, b: Bounds) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1] and a[2] <= b[3] and b[2] <= a[3]
 
 
 def _list(refs: Sequence[RuleRef], of: RuleRef) -> str:

@@ -30,12 +30,17 @@ def decided(rules: Sequence[RuleRef], universe: Space | None = None) -> list[Reg
     """One region per rule, in order, then the default DROP's; regions are disjoint."""
     left = Space.everything() if universe is None else universe
     regions: list[Region] = []
+    size = len(left.boxes)
     for ref in rules:
         matched = rule_space(ref.rule)
         mine = (left & matched).merged()
         regions.append(Region(ref, mine))
-        left = (left - matched).merged()
-    regions.append(Region(None, left))
+        if mine:
+            left = left - matched
+            if len(left.boxes) > 2 * size + 8:  # merge when cutting has fragmented it
+                left = left.merged()
+                size = len(left.boxes)
+    regions.append(Region(None, left.merged()))
     return regions
 
 
