@@ -113,8 +113,8 @@ def _order_findings(
     for j, (ref, region) in enumerate(zip(refs, regions, strict=False)):
         if not matches[j]:
             continue  # a group peer with no instance: it matches nothing, by design
-        earlier = [refs[i] for i in range(j) if meet(i, j)]
         if not region.space:
+            earlier = [refs[i] for i in range(j) if meet(i, j)]
             differ = [e for e in earlier if e.rule.action is not ref.rule.action]
             names = _list(earlier, ref)
             if ref.rule.action is Action.DROP and differ:
