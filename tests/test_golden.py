@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from simulator.analysis.diff import diff
 from simulator.analysis.lint import lint
-from simulator.analysis.report import render_findings_table
+from simulator.analysis.reach import reach
+from simulator.analysis.report import render_diff_text, render_findings_table, render_reach_text
 from simulator.cli import main
 from simulator.model import Checkpoint, Decision, Health, Verdict
 from simulator.report import render_json, render_table
@@ -36,6 +38,37 @@ def render_lint(results: Sequence[ScenarioResult]) -> str:
 FORMATS["lint"] = (render_lint, "lint.txt")
 
 
+def render_reach(results: Sequence[ScenarioResult]) -> str:
+    """Who reaches every listener of every load balancer of each scenario."""
+    blocks = []
+    for result in results:
+        for lb in result.scenario.load_balancers:
+            for listener in lb.listeners:
+                target = f"{lb.name}:{listener.key}"
+                found = reach(result.scenario, lb.name, listener.port, listener.protocol.transport)
+                blocks.append(render_reach_text(target, found))
+    return "\n".join(blocks) or "no load balancer\n"
+
+
+FORMATS["reach"] = (render_reach, "reach.txt")
+PAIRS = [
+    ("03-seed-3-private-clb-as-written", "04-seed-3-private-clb-corrected"),
+    ("05-seed-4-classic-private-as-written", "06-seed-4-classic-private-corrected"),
+    ("07-seed-5-blocklist-drops-first", "08-seed-5-blocklist-accept-first"),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), PAIRS, ids=[f"{a[:2]}-{b[:2]}" for a, b in PAIRS])
+def test_golden_diff(
+    old: str, new: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's as-written and corrected files differ exactly as their notes say."""
+    monkeypatch.chdir(ROOT)
+    old_path, new_path = f"scenarios/{old}.yaml", f"scenarios/{new}.yaml"
+    actual = render_diff_text(old_path, new_path, diff(load_file(old_path), load_file(new_path)))
+    _compare(GOLDEN / f"diff-{old[:2]}-{new[:2]}.txt", actual, update_goldens, f"diff {old} {new}")
+
+
 def test_scenarios_are_shipped() -> None:
     assert len(SCENARIOS) >= 10
 
@@ -48,20 +81,21 @@ def test_golden(
     monkeypatch.chdir(ROOT)
     render, suffix = FORMATS[fmt]
     actual = render([simulate(load_file(path.relative_to(ROOT)))])
-    golden = GOLDEN / f"{path.stem}.{suffix}"
+    _compare(GOLDEN / f"{path.stem}.{suffix}", actual, update_goldens, f"{path.name} ({fmt})")
+
+
+def _compare(golden: Path, actual: str, update: bool, what: str) -> None:
+    """Compare with a golden file, or rewrite it; on a mismatch leave ``*.actual`` beside it."""
     beside = golden.with_name(golden.name + ".actual")
-    if update_goldens:
+    if update:
         GOLDEN.mkdir(exist_ok=True)
         golden.write_text(actual, encoding="utf-8")
         beside.unlink(missing_ok=True)
         return
     assert golden.exists(), f"no golden file {golden}; run pytest --update-goldens and review it"
-    expected = golden.read_text(encoding="utf-8")
-    if actual != expected:
+    if actual != golden.read_text(encoding="utf-8"):
         beside.write_text(actual, encoding="utf-8")
-        pytest.fail(
-            f"{path.name} ({fmt}) differs from {golden.name}; actual output in {beside.name}"
-        )
+        pytest.fail(f"{what} differs from {golden.name}; actual output in {beside.name}")
     beside.unlink(missing_ok=True)
 
 

@@ -141,6 +141,10 @@ def _side(region: Region) -> str:
     return f"#{ref.index} {ref.rule.text}"
 
 
+def _towards(change: Change) -> str:
+    return "from" if change.direction is Direction.INBOUND else "to"
+
+
 def _example(change: Change) -> str:
     protocol, address, port = change.example.example()
     who = "from" if change.direction is Direction.INBOUND else "to"
@@ -155,7 +159,7 @@ def render_diff_text(old: str, new: str, result: Diff) -> str:
         rows = [
             [
                 f"{c.group} {c.direction}",
-                "; ".join(str(b) for b in c.space.boxes[:3])
+                "; ".join(b.describe(_towards(c)) for b in c.space.boxes[:3])
                 + (f" (+{len(c.space.boxes) - 3} more)" if len(c.space.boxes) > 3 else ""),
                 f"{c.old.action} -> {c.new.action}",
                 _side(c.old),
@@ -182,7 +186,7 @@ def render_diff_json(result: Diff) -> str:
             {
                 "group": c.group,
                 "direction": str(c.direction),
-                "packets": [str(b) for b in c.space],
+                "packets": [b.describe(_towards(c)) for b in c.space],
                 "old": {
                     "action": str(c.old.action),
                     "index": c.old.rule.index if c.old.rule else None,

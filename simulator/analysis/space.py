@@ -85,11 +85,15 @@ class Box:
         return self.protocol, make(self.lo), (self.plo if self.protocol.has_ports else None)
 
     def __str__(self) -> str:
+        return self.describe("from")
+
+    def describe(self, towards: str) -> str:
+        """``TCP:8080 from 10.0.0.0/8``; ``towards`` is "to" for outbound rules' peers."""
         peers = ", ".join(str(n) for n in self.networks())
         if not self.protocol.has_ports:
-            return f"{self.protocol} from {peers}"
+            return f"{self.protocol} {towards} {peers}"
         ports = "ALL" if (self.plo, self.phi) == _ALL_PORTS else str(PortRange(self.plo, self.phi))
-        return f"{self.protocol}:{ports} from {peers}"
+        return f"{self.protocol}:{ports} {towards} {peers}"
 
 
 @dataclass(frozen=True, slots=True)
