@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from simulator.analysis.lint import Severity, lint
 from simulator.cli import main
+from simulator.model import Health, Rule, Scenario
+from simulator.rules import Names, parse_seed_rule
 from simulator.scenario import load_file, load_text
+from simulator.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -112,3 +116,42 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str]) -> None:
         ("direction", "file", "fix", "group", "index", "kind", "message", "rule", "severity")
     }
     assert [f["index"] for f in document["findings"]] == [1, 2]
+
+
+def _apply(scenario: Scenario, fix: str) -> Scenario:
+    """Apply "insert 'RULE' at index I of LIST DIRECTION" to a scenario."""
+    rule_text, rest = fix.removeprefix("insert '").split("' at index ")
+    index_text, _, where = rest.partition(" of ")
+    name, direction = where.split()
+    rule = parse_seed_rule(rule_text, Names())
+    index = int(index_text)
+
+    def insert(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        return (*rules[:index], rule, *rules[index:])
+
+    key = "inbound" if direction == "inbound" else "outbound"
+    groups = tuple(
+        replace(g, **{key: insert(getattr(g, key))}) if g.name == name else g
+        for g in scenario.security_groups
+    )
+    acls = tuple(
+        replace(a, **{key: insert(getattr(a, key))}) if a.name == name else a
+        for a in scenario.network_acls
+    )
+    return replace(scenario, security_groups=groups, network_acls=acls)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_health_check_fix_makes_the_check_pass(path: Path) -> None:
+    scenario = load_file(path)
+    for finding in lint(scenario):
+        if finding.kind != "health-check" or finding.fix is None:
+            continue
+        fixed = simulate(_apply(scenario, finding.fix))
+        where = finding.message.split("the health check of ")[1].split(" from ")[0]
+        check = next(
+            h
+            for h in fixed.health_checks
+            if f"{h.load_balancer}:{h.listener.key} on {h.backend}" == where
+        )
+        assert check.status is Health.HEALTHY, (finding.fix, check.blocked_at)

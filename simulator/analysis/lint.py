@@ -10,6 +10,7 @@ outbound rules cannot reach the listener they use, and quotas.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,7 +18,7 @@ from enum import StrEnum
 from ..checks import Limits, scenario_warnings
 from ..evaluate import RuleRef, ordered
 from ..model import Action, Direction, Health, Protocol, Scenario, TargetKind, host_network
-from ..results import ScenarioResult
+from ..results import Hop, ScenarioResult
 from ..simulate import simulate
 from .regions import Region, accepted, decided
 from .space import Box, Space, rule_space
@@ -211,20 +212,39 @@ def _health_findings(scenario: Scenario, result: ScenarioResult) -> Iterable[Fin
         if check.status is Health.HEALTHY or hop is None:
             continue
         where = f"{check.load_balancer}:{check.listener.key} on {check.backend}"
-        fix = None
-        if hop.group and hop.checkpoint.value == "security_group" and "/" not in check.source:
-            at = (
-                hop.index
-                if hop.index is not None
-                else len(scenario.security_group(hop.group.split(", ")[0]).inbound)
-            )
-            group = hop.group.split(", ")[0]
-            fix = f"insert '{check.source} + {check.listener.health_check.protocol.transport}:{check.port} allow' at index {at} of {group} inbound"
+        fix = _health_fix(scenario, check.source, check.port, hop)
         yield Finding(
             "health-check", Severity.ERROR, hop.group, hop.index,
             f"the health check of {where} from {check.source} fails at {hop.node} {hop.checkpoint}: {hop.reason}",
             fix, hop.rule, hop.direction,
         )  # fmt: skip
+
+
+def _health_fix(scenario: Scenario, source: str, port: int, hop: Hop) -> str | None:
+    """The rule that lets a blocked probe through, and where to insert it (before the rule that
+    dropped it, or at the end where none matched)."""
+    try:
+        ipaddress.ip_network(source)
+    except ValueError:
+        return None  # the physical host: no rule can name it
+    if (
+        hop.group is None
+        or hop.direction is None
+        or hop.checkpoint.value not in ("security_group", "network_acl")
+    ):
+        return None
+    name = hop.group.split(", ")[0]
+    acl = next((a for a in scenario.network_acls if a.name == name), None)
+    rules = acl.rules(hop.direction) if acl else scenario.security_group(name).rules(hop.direction)
+    protocol = hop.packet.split()[0]
+    if protocol in (Protocol.ICMP, Protocol.ICMPV6):
+        service = protocol
+    elif hop.leg.value == "reply":
+        service = f"{protocol}:1024-65535"  # the reply goes back to the prober's ephemeral port
+    else:
+        service = f"{protocol}:{port}"
+    at = hop.index if hop.index is not None else len(rules)
+    return f"insert '{source} + {service} allow' at index {at} of {name} {hop.direction}"
 
 
 def _egress_findings(scenario: Scenario) -> Iterable[Finding]:
