@@ -87,3 +87,12 @@ def test_an_instance_sources_own_egress_is_part_of_the_path() -> None:
     corrected = load_file(ROOT / "scenarios" / "04-seed-3-private-clb-corrected.yaml")
     (first, *_) = reach(corrected, "clb-1", 80)
     assert [p.hosts for p in first.allowed] == [("ClientA",), ("ClientB",), ("clb-1 VIP",)]
+
+
+def test_a_backend_reaching_its_own_clb_is_blocked_by_loopback() -> None:
+    scenario = load_file(ROOT / "scenarios" / "23-loopback-backend-calls-its-own-clb.yaml")
+    for result in reach(scenario, "clb-1", 80):
+        backend = result.backend.rpartition(":")[0] if result.backend else None
+        loops = [p for p in result.blocked if p.where.startswith("loopback")]
+        assert [p.hosts for p in loops] == [(backend,)]
+        assert all(backend not in p.hosts for p in result.allowed)

@@ -59,8 +59,9 @@ def _sources(protocol: Protocol, port: int | None, space: Space) -> Space:
     return Space(tuple(Box(protocol, b.family, b.lo, b.hi, low, high) for b in space)).merged()
 
 
-def _everyone(protocol: Protocol, port: int | None) -> Space:
-    return _sources(protocol, port, Space(tuple(Box(protocol, f, 0, TOP[f]) for f in (4, 6))))
+def _everyone(protocol: Protocol, port: int | None, family: int) -> Space:
+    """Every source of one address family: a connection stays in its family."""
+    return _sources(protocol, port, Space((Box(protocol, family, 0, TOP[family]),)))
 
 
 class _Walk:
@@ -98,6 +99,7 @@ class _Walk:
         """A checkpoint whose verdict does not depend on the client (a fixed source): all or none."""
         evaluation = first_match(refs, packet, direction)
         if evaluation.action is Action.ACCEPT:
+            self.last = [Piece(alive, Action.ACCEPT, where, evaluation.decided_by)] if alive else []
             return alive
         self.blocked.append(Piece(alive, Action.DROP, where, evaluation.decided_by))
         return Space()
@@ -115,7 +117,9 @@ def reach(
         instance = scenario.instance(target)
         proto = protocol or Protocol.TCP
         walk = _Walk(scenario, proto)
-        alive = _into_instance(walk, _everyone(proto, port), instance, port, None)
+        alive = _into_instance(
+            walk, _everyone(proto, port, instance.ip.version), instance, port, None
+        )
         results = [_result(scenario, None, proto, walk, alive)]
         destination = instance.ip
     return [_with_egress(scenario, r, target, destination, port) for r in results]
@@ -124,44 +128,66 @@ def reach(
 def _with_egress(
     scenario: Scenario, result: BackendReach, target: str, destination: Address, port: int | None
 ) -> BackendReach:
-    """Instances among the allowed sources whose own outbound side stops them (§4.1), moved to
-    the blocked list with the rule that stops them."""
+    """Instances among the allowed sources that cannot get there after all, moved to the
+    blocked list: their own outbound side stops them (§4.1), or the CLB sends them back to
+    themselves and they see their own address (§3.10)."""
     target_subnet = next((i.subnet for i in scenario.instances if i.name == target), None)
+    lb = next((lb for lb in scenario.load_balancers if lb.name == target), None)
     for source in scenario.instances:
         if source.name == target or source.ip.version != destination.version:
             continue
-        address = int(source.ip)
-        holder = next(
-            (
-                p
-                for p in result.allowed
-                if any(b.family == source.ip.version and b.lo <= address <= b.hi for b in p.sources)
-            ),
-            None,
-        )
-        if holder is None:
-            continue
         stop = _egress_stop(scenario, source, destination, port, result.protocol, target_subnet)
-        if stop is None:
-            continue
-        where, rule = stop
-        point = Space(
-            tuple(
-                Box(b.protocol, b.family, address, address, b.plo, b.phi)
-                for b in holder.sources
-                if b.lo <= address <= b.hi
-            )[:1]
+        loops = (
+            lb is not None
+            and result.backend is not None
+            and result.backend.rpartition(":")[0] == source.name
+            and _sees_itself(lb, port, result.protocol)
         )
-        allowed = tuple(
-            Piece((p.sources - point).merged(), p.action, p.where, p.rule, tuple(h for h in p.hosts if h != source.name))
-            if p is holder else p
-            for p in result.allowed
-        )  # fmt: skip
-        blocked = (*result.blocked, Piece(point, Action.DROP, where, rule, (source.name,)))
-        result = BackendReach(
-            result.backend, result.protocol, tuple(p for p in allowed if p.sources), blocked
-        )
+        if stop is None and loops:
+            stop = ("loopback (§3.10): sent back to itself, it drops its own address", None)
+        if stop is not None:
+            result = _carve(result, source, *stop)
     return result
+
+
+def _sees_itself(lb: LoadBalancer, port: int | None, protocol: Protocol) -> bool:
+    """Whether a backend sees a client's own address: not behind SNAT or persistent layer 7."""
+    listener = next(
+        li for li in lb.listeners if li.port == port and li.protocol.transport is protocol
+    )
+    return not lb.snats_to_vip and not (
+        listener.protocol.layer7 and listener.persistent_connections
+    )
+
+
+def _carve(
+    result: BackendReach, source: Instance, where: str, rule: RuleRef | None
+) -> BackendReach:
+    """``source``'s address taken out of the allowed pieces and blocked at ``where``."""
+    address = int(source.ip)
+    holder = next(
+        (
+            p
+            for p in result.allowed
+            if any(b.family == source.ip.version and b.lo <= address <= b.hi for b in p.sources)
+        ),
+        None,
+    )
+    if holder is None:
+        return result
+    box = next(
+        b for b in holder.sources if b.family == source.ip.version and b.lo <= address <= b.hi
+    )
+    point = Space((Box(box.protocol, box.family, address, address, box.plo, box.phi),))
+    allowed = tuple(
+        Piece((p.sources - point).merged(), p.action, p.where, p.rule, tuple(h for h in p.hosts if h != source.name))
+        if p is holder else p
+        for p in result.allowed
+    )  # fmt: skip
+    blocked = (*result.blocked, Piece(point, Action.DROP, where, rule, (source.name,)))
+    return BackendReach(
+        result.backend, result.protocol, tuple(p for p in allowed if p.sources), blocked
+    )
 
 
 def _egress_stop(
@@ -274,7 +300,9 @@ def _reach_lb(
     listener: Listener | None = next((li for li in on_port if li.protocol.transport is proto), None)
     if listener is None or not listener.backends:
         walk = _Walk(scenario, proto)
-        walk.blocked.append(Piece(_everyone(proto, port), Action.DROP, f"{lb.name} listener", None))
+        walk.blocked.append(
+            Piece(_everyone(proto, port, lb.vip.version), Action.DROP, f"{lb.name} listener", None)
+        )
         return [_result(scenario, None, proto, walk, Space())]
     health = {
         (h.listener.key, h.backend): h.status.value
@@ -285,7 +313,7 @@ def _reach_lb(
     results = []
     for backend in healthy or listener.backends:
         walk = _Walk(scenario, proto)
-        alive = _everyone(proto, port)
+        alive = _everyone(proto, port, lb.vip.version)
         if lb.security_groups:
             alive = walk.split(
                 alive,

@@ -63,6 +63,8 @@ def render_findings_json(files: Sequence[tuple[str, Sequence[Finding]]]) -> str:
 
 
 def _decider(piece: Piece) -> str:
+    if piece.rule is None and piece.where.startswith(("loopback", "no filter")):
+        return piece.where
     if piece.rule is None:
         return f"{piece.where}: " + (
             "no rule matched, default DROP" if piece.action is Action.DROP else "not filtered"
