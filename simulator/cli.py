@@ -54,14 +54,7 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--notes", action="store_true", help="print each scenario's notes above its tables"
     )
-    replay.add_argument(
-        "--max-rules-per-group", type=_count, default=Limits().rules_per_group, metavar="N",
-        help="warn above N rules in a security group (default %(default)s)",
-    )  # fmt: skip
-    replay.add_argument(
-        "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N",
-        help="warn above N security groups on a load balancer (default %(default)s)",
-    )  # fmt: skip
+    _limit_options(replay)
 
     check = commands.add_parser(
         "lint",
@@ -74,12 +67,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--info", action="store_true", help="also list info findings (generalizations)"
     )
-    check.add_argument(
-        "--max-rules-per-group", type=_count, default=Limits().rules_per_group, metavar="N"
-    )
-    check.add_argument(
-        "--max-groups-per-clb", type=_count, default=Limits().groups_per_load_balancer, metavar="N"
-    )
+    _limit_options(check)
 
     who = commands.add_parser(
         "reach",
@@ -132,6 +120,23 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _limit_options(command: argparse.ArgumentParser) -> None:
+    """Tencent's quotas, which an account may have raised."""
+    defaults = Limits()
+    command.add_argument(
+        "--max-rules-per-group", type=_count, default=defaults.rules_per_group, metavar="N",
+        help="warn above N rules in a security group (default %(default)s)",
+    )  # fmt: skip
+    command.add_argument(
+        "--max-groups-per-clb", type=_count, default=defaults.groups_per_load_balancer, metavar="N",
+        help="warn above N security groups on a load balancer (default %(default)s)",
+    )  # fmt: skip
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(args.max_rules_per_group, args.max_groups_per_clb)
+
+
 def _count(text: str) -> int:
     """A whole number of at least 1, for argparse."""
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
@@ -171,7 +176,7 @@ def load_all(files: Sequence[Path]) -> list[Scenario]:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    limits = Limits(args.max_rules_per_group, args.max_groups_per_clb)
+    limits = _limits(args)
     results = [simulate(s, limits) for s in load_all(scenario_files(args.paths))]
     if args.format == "json":
         sys.stdout.write(render_json(results))
@@ -181,7 +186,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_lint(args: argparse.Namespace) -> int:
-    limits = Limits(args.max_rules_per_group, args.max_groups_per_clb)
+    limits = _limits(args)
     files = []
     for scenario in load_all(scenario_files(args.paths)):
         found = lint(scenario, limits)

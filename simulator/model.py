@@ -350,6 +350,9 @@ class Scenario:
     def security_group(self, name: str) -> SecurityGroup:
         return next(g for g in self.security_groups if g.name == name)
 
+    def network_acl(self, name: str) -> NetworkAcl:
+        return next(a for a in self.network_acls if a.name == name)
+
     def acl_of(self, subnet: str | None) -> NetworkAcl | None:
         """The network ACL bound to ``subnet``, if any (at most one, §2.1)."""
         if subnet is None:

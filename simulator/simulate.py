@@ -53,16 +53,24 @@ def simulate(scenario: Scenario, limits: Limits = DEFAULT_LIMITS) -> ScenarioRes
     """Every health check of every listener, then every flow the scenario asks about."""
     sim = _Simulator(scenario)
     checks = tuple(sim.health_checks())
-    health = {(h.load_balancer, h.listener.key, h.backend): h.status for h in checks}
+    health = _statuses(checks)
     flows = tuple(sim.flow(flow, health) for flow in scenario.flows)
     return ScenarioResult(scenario, flows, checks, scenario_warnings(scenario, limits))
+
+
+def health_checks(scenario: Scenario) -> tuple[HealthResult, ...]:
+    """Every health check of every listener, without the flows."""
+    return tuple(_Simulator(scenario).health_checks())
+
+
+def _statuses(checks: Iterable[HealthResult]) -> dict[tuple[str, str, Backend], Health]:
+    return {(h.load_balancer, h.listener.key, h.backend): h.status for h in checks}
 
 
 def trace(scenario: Scenario, flow: Flow) -> FlowResult:
     """The paths of one flow that need not be in the scenario file."""
     sim = _Simulator(replace(scenario, flows=(*scenario.flows, flow)))
-    health = {(h.load_balancer, h.listener.key, h.backend): h.status for h in sim.health_checks()}
-    return sim.flow(flow, health)
+    return sim.flow(flow, _statuses(sim.health_checks()))
 
 
 @dataclass

@@ -180,7 +180,7 @@ class Walker:
     ) -> Hop:
         """First match over the rules of ``lists`` (groups in binding order, or one ACL)."""
         if checkpoint is Checkpoint.NETWORK_ACL:
-            acl = next(a for a in self.scenario.network_acls if a.name == lists[0])
+            acl = self.scenario.network_acl(lists[0])
             sources = [(acl.name, acl.rules(direction))]
             default = "no rule matched: the ACL's final deny-all drops it (§2.2)"
         else:

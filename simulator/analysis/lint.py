@@ -15,9 +15,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..checks import Limits, scenario_warnings
+from ..checks import Limits
 from ..evaluate import RuleRef, ordered
-from ..model import Action, Direction, Health, Protocol, Scenario, TargetKind, host_network
+from ..model import (
+    Action,
+    Checkpoint,
+    Direction,
+    Health,
+    Protocol,
+    Scenario,
+    TargetKind,
+    host_network,
+)
 from ..results import Hop, ScenarioResult
 from ..simulate import simulate
 from .regions import Region, accepted, decided
@@ -84,7 +93,7 @@ def lint(scenario: Scenario, limits: Limits = DEFAULT_LIMITS) -> list[Finding]:
             None,
             f"{w.field}: {w.message}",
         )
-        for w in scenario_warnings(scenario, limits)
+        for w in result.warnings
     ]
     unique = list(dict.fromkeys(findings))
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -234,8 +243,11 @@ def _health_fix(scenario: Scenario, source: str, port: int, hop: Hop) -> str | N
     ):
         return None
     name = hop.group.split(", ")[0]
-    acl = next((a for a in scenario.network_acls if a.name == name), None)
-    rules = acl.rules(hop.direction) if acl else scenario.security_group(name).rules(hop.direction)
+    listed = (
+        scenario.network_acl(name) if hop.checkpoint is Checkpoint.NETWORK_ACL
+        else scenario.security_group(name)
+    )  # fmt: skip
+    rules = listed.rules(hop.direction)
     protocol = hop.packet.split()[0]
     if protocol in (Protocol.ICMP, Protocol.ICMPV6):
         service = protocol

@@ -21,6 +21,7 @@ from ..model import (
     Action,
     Address,
     Direction,
+    Health,
     Instance,
     Listener,
     LoadBalancer,
@@ -29,7 +30,7 @@ from ..model import (
     Scenario,
     host_network,
 )
-from ..simulate import simulate
+from ..simulate import health_checks
 from .regions import decided
 from .space import TOP, Box, Space
 
@@ -75,7 +76,7 @@ class _Walk:
         self, groups: Sequence[str], direction: Direction, acl: str | None = None
     ) -> list[RuleRef]:
         if acl is not None:
-            found = next(a for a in self.scenario.network_acls if a.name == acl)
+            found = self.scenario.network_acl(acl)
             return ordered([(found.name, found.rules(direction))], direction)
         return ordered(
             [(g, self.scenario.security_group(g).rules(direction)) for g in groups], direction
@@ -304,12 +305,11 @@ def _reach_lb(
             Piece(_everyone(proto, port, lb.vip.version), Action.DROP, f"{lb.name} listener", None)
         )
         return [_result(scenario, None, proto, walk, Space())]
-    health = {
-        (h.listener.key, h.backend): h.status.value
-        for h in simulate(scenario).health_checks
-        if h.load_balancer == lb.name
-    }
-    healthy = [b for b in listener.backends if health[(listener.key, b)] == "healthy"]
+    healthy = [
+        h.backend
+        for h in health_checks(scenario)
+        if (h.load_balancer, h.listener) == (lb.name, listener) and h.status is Health.HEALTHY
+    ]
     results = []
     for backend in healthy or listener.backends:
         walk = _Walk(scenario, proto)

@@ -151,29 +151,24 @@ class Space:
         """The same packets in fewer boxes: neighbours along one dimension are joined."""
         if len(self.boxes) < 2:
             return self
-        boxes = sorted(self.boxes, key=_by_peers)
-        changed = True
-        while changed:
-            changed = False
-            out: list[Box] = []
-            for box in boxes:
-                last = out[-1] if out else None
-                if last is not None and _joinable(last, box):
-                    out[-1] = _join(last, box)
-                    changed = True
-                else:
-                    out.append(box)
-            boxes = sorted(out, key=_by_ports)
-            out2: list[Box] = []
-            for box in boxes:
-                last = out2[-1] if out2 else None
-                if last is not None and _joinable(last, box):
-                    out2[-1] = _join(last, box)
-                    changed = True
-                else:
-                    out2.append(box)
-            boxes = sorted(out2, key=_by_peers)
-        return Space(tuple(boxes))
+        boxes = list(self.boxes)
+        while True:  # join along peers, then along ports, until nothing joins
+            along_peers = _join_neighbours(sorted(boxes, key=_by_peers))
+            along_ports = _join_neighbours(sorted(along_peers, key=_by_ports))
+            if len(along_ports) == len(boxes):
+                return Space(tuple(sorted(along_ports, key=_by_peers)))
+            boxes = along_ports
+
+
+def _join_neighbours(boxes: list[Box]) -> list[Box]:
+    """One pass over sorted boxes, joining each into the one before it where they abut."""
+    out: list[Box] = []
+    for box in boxes:
+        if out and _joinable(out[-1], box):
+            out[-1] = _join(out[-1], box)
+        else:
+            out.append(box)
+    return out
 
 
 def _by_peers(b: Box) -> tuple[str, int, int, int, int, int]:
