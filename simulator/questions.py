@@ -22,7 +22,7 @@ from .model import (
     TargetKind,
     Verdict,
 )
-from .rules import is_number, parse_protocol
+from .rules import is_address, is_number, parse_protocol
 from .scenario_base import ScenarioReader
 
 FLOW_KEYS = ("name", "from", "to", "protocol", "src_port", "expect")
@@ -127,7 +127,7 @@ class QuestionReader(ScenarioReader):
     ) -> Target:
         portless = protocol is not None and not protocol.has_ports
         head, colon, port_text = text.rpartition(":")
-        if not colon or not is_number(port_text) or (portless and _is_address(text)):
+        if not colon or not is_number(port_text) or (portless and is_address(text)):
             head, port = text, None
             if not portless:
                 self.fail(line, field, f"'{text}' has no port; write TARGET:PORT")
@@ -281,11 +281,3 @@ class QuestionReader(ScenarioReader):
                 + ", ".join(str(b) for b in found),
             )
         return found[0]
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return False
-    return True

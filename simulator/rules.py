@@ -66,6 +66,15 @@ def is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def is_address(text: str) -> bool:
+    """True for an IPv4 or IPv6 address, bracketed or not."""
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def parse_port(text: str) -> int:
     """One port number, 1-65535."""
     text = text.strip()

@@ -14,6 +14,7 @@ from .errors import did_you_mean
 from .model import (
     Address,
 )
+from .rules import is_address
 from .yamlnodes import LocatedDict, Reader
 
 NAME = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -34,7 +35,7 @@ class ScenarioReader(Reader):
             self.fail(
                 line, field, f"'{name}' is not a valid name: use letters, digits, '.', '_' or '-'"
             )
-        if _reads_as_address(name):
+        if is_address(name):
             self.fail(line, field, f"'{name}' is not a valid name: it reads as an address")
         if name in self.defined:
             other, other_line = self.defined[name]
@@ -99,11 +100,3 @@ class ScenarioReader(Reader):
         if key not in data or data[key] is None:
             return None
         return self.text(data[key], key, data.key_lines[key])
-
-
-def _reads_as_address(name: str) -> bool:
-    try:
-        ipaddress.ip_network(name, strict=False)
-    except ValueError:
-        return False
-    return True
