@@ -29,10 +29,17 @@ def rule_texts(seed: int, count: int) -> list[str]:
                 )
             )
         else:
-            base = rng.choice(
-                ["10.0.0.0/8", "172.16.0.0/12", "203.0.113.0/24", "198.51.100.0/24", "0.0.0.0/0"]
+            network = ipaddress.ip_network(
+                rng.choice(
+                    [
+                        "10.0.0.0/8",
+                        "172.16.0.0/12",
+                        "203.0.113.0/24",
+                        "198.51.100.0/24",
+                        "0.0.0.0/0",
+                    ]
+                )
             )
-            network = ipaddress.ip_network(base)
             prefix = rng.choice([network.prefixlen, 16, 20, 24, 28, 32])
             prefix = max(prefix, network.prefixlen)
             offset = (

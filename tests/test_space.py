@@ -16,7 +16,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from simulator.analysis.regions import Region, accepted, decided
-from simulator.analysis.space import PACKET_PROTOCOLS, Box, Space, rule_space
+from simulator.analysis.space import PACKET_PROTOCOLS, Box, BoxIndex, Space, rule_space
 from simulator.evaluate import Evaluation, Packet, RuleRef, first_match, ordered
 from simulator.model import Action, Direction, PortRange, Protocol, Rule
 from simulator.rules import Names, parse_seed_rule
@@ -331,6 +331,21 @@ def test_space_operations_by_points(x: Space, y: Space) -> None:
     assert points(x - y) == points(x) - points(y)
     for result in (x | y, x & y, x - y):
         assert disjoint(result.boxes)
+
+
+@given(boxes=st.lists(small_boxes(), max_size=60), query=small_boxes())
+def test_box_index_finds_exactly_the_boxes_that_meet(boxes: list[Box], query: Box) -> None:
+    # Up to 60 boxes fill several chunks, so skipping a chunk is tested too.
+    index = BoxIndex((box, i) for i, box in enumerate(boxes))
+    found = list(index.meeting(query))
+    assert sorted(found) == [i for i, box in enumerate(boxes) if box.intersect(query)]
+
+
+def test_box_index_skips_chunks_that_end_before_the_query() -> None:
+    boxes = [Box(TCP, 4, n, n) for n in range(100)] + [Box(TCP, 4, 0, 1000), Box(UDP, 4, 0, 1000)]
+    index = BoxIndex((box, i) for i, box in enumerate(boxes))
+    assert sorted(index.meeting(Box(TCP, 4, 95, 500))) == [95, 96, 97, 98, 99, 100]
+    assert list(index.meeting(Box(ICMP, 4, 0, 10))) == []
 
 
 # -- rule_space --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from ..evaluate import RuleRef, ordered
 from ..model import Direction, Scenario, SecurityGroup
 from ..simulate import simulate
 from .regions import Region, decided
-from .space import Box, Space
+from .space import Box, BoxIndex, Space
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +66,12 @@ def diff(old: Scenario, new: Scenario, *, group: str | None = None) -> Diff:
         for direction in Direction:
             old_regions = decided(_refs(before.get(name), name, direction))
             new_regions = decided(_refs(after.get(name), name, direction))
+            index = BoxIndex(
+                (box, k) for k, region in enumerate(new_regions) for box in region.space
+            )
             for a in old_regions:
-                for b in new_regions:
+                meeting = sorted({k for box in a.space for k in index.meeting(box)})
+                for b in (new_regions[k] for k in meeting):
                     if a.action is b.action:
                         continue
                     both = (a.space & b.space).merged()

@@ -30,7 +30,7 @@ from ..model import (
 from ..results import Hop, ScenarioResult
 from ..simulate import simulate
 from .regions import Region, accepted, decided
-from .space import Box, Space, rule_space
+from .space import Box, BoxIndex, Space, rule_space
 
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
@@ -111,20 +111,18 @@ def _order_findings(
     refs: Sequence[RuleRef], regions: Sequence[Region], direction: Direction
 ) -> Iterable[Finding]:
     matches = [rule_space(ref.rule) for ref in refs]
-    keys = [{(b.protocol, b.family) for b in m} for m in matches]
-    bounds = [_bounds(m) for m in matches]
+    by_match = BoxIndex((box, i) for i, match in enumerate(matches) for box in match)
+    by_region = BoxIndex((box, i) for i, region in enumerate(regions) for box in region.space)
 
-    def meet(i: int, j: int) -> bool:
-        shared = keys[i] & keys[j]
-        return any(_touch(bounds[i][k], bounds[j][k]) for k in shared) and matches[i].overlaps(
-            matches[j]
-        )
+    def meeting(index: BoxIndex[int], j: int) -> list[int]:
+        """The rules before ``j`` whose boxes in ``index`` meet rule ``j``'s match."""
+        return sorted({i for box in matches[j] for i in index.meeting(box) if i < j})
 
     for j, (ref, region) in enumerate(zip(refs, regions, strict=False)):
         if not matches[j]:
             continue  # a group peer with no instance: it matches nothing, by design
-        if not region.space:
-            earlier = [refs[i] for i in range(j) if meet(i, j)]
+        if not region.space:  # the earlier rules whose regions hold its packets decide them
+            earlier = [refs[i] for i in meeting(by_region, j)]
             differ = [e for e in earlier if e.rule.action is not ref.rule.action]
             names = _list(earlier, ref)
             if ref.rule.action is Action.DROP and differ:
@@ -146,10 +144,7 @@ def _order_findings(
                     "delete it", ref.rule.text, direction,
                 )  # fmt: skip
             continue
-        opposite = [
-            i for i in range(j)
-            if refs[i].rule.action is not ref.rule.action and meet(i, j)
-        ]  # fmt: skip
+        opposite = [i for i in meeting(by_match, j) if refs[i].rule.action is not ref.rule.action]
         general = [refs[i] for i in opposite if matches[j].covers(matches[i])]
         if general:
             yield Finding(
@@ -164,23 +159,6 @@ def _order_findings(
                     f"overlaps {_where(refs[i])} ({refs[i].rule.text}) with the other action, so "
                     "their order decides the packets both match", None, ref.rule.text, direction,
                 )  # fmt: skip
-
-
-Bounds = tuple[int, int, int, int]
-
-
-def _bounds(space: Space) -> dict[tuple[Protocol, int], Bounds]:
-    """Per protocol and family, the smallest box around a space: a cheap first overlap test."""
-    found: dict[tuple[Protocol, int], Bounds] = {}
-    for b in space:
-        key = (b.protocol, b.family)
-        lo, hi, plo, phi = found.get(key, (b.lo, b.hi, b.plo, b.phi))
-        found[key] = (min(lo, b.lo), max(hi, b.hi), min(plo, b.plo), max(phi, b.phi))
-    return found
-
-
-def _touch(a: Bounds, b: Bounds) -> bool:
-    return a[0] <= b[1] and b[0] <= a[1] and a[2] <= b[3] and b[2] <= a[3]
 
 
 def _list(refs: Sequence[RuleRef], of: RuleRef) -> str:

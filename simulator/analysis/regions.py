@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..evaluate import RuleRef
 from ..model import Action
-from .space import Space, rule_space
+from .space import Box, Key, Space, rule_space
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +28,33 @@ class Region:
 
 def decided(rules: Sequence[RuleRef], universe: Space | None = None) -> list[Region]:
     """One region per rule, in order, then the default DROP's; regions are disjoint."""
-    left = Space.everything() if universe is None else universe
+    left: dict[Key, list[Box]] = {}  # what no rule has taken yet, by protocol and family
+    for box in Space.everything() if universe is None else universe:
+        left.setdefault((box.protocol, box.family), []).append(box)
+    sizes = {key: len(boxes) for key, boxes in left.items()}
     regions: list[Region] = []
-    size = len(left.boxes)
     for ref in rules:
-        matched = rule_space(ref.rule)
-        mine = (left & matched).merged()
-        regions.append(Region(ref, mine))
-        if mine:
-            left = left - matched
-            if len(left.boxes) > 2 * size + 8:  # merge when cutting has fragmented it
-                left = left.merged()
-                size = len(left.boxes)
-    regions.append(Region(None, left.merged()))
+        mine: list[Box] = []
+        for cut in rule_space(ref.rule):
+            key = (cut.protocol, cut.family)
+            boxes = left.get(key)
+            if not boxes:
+                continue
+            kept: list[Box] = []
+            for box in boxes:
+                piece = box.intersect(cut)
+                if piece is None:
+                    kept.append(box)
+                else:
+                    mine.append(piece)
+                    kept += box.minus(cut)
+            if len(kept) > 2 * sizes[key] + 8:  # merge when cutting has fragmented it
+                kept = list(Space(tuple(kept)).merged())
+                sizes[key] = len(kept)
+            left[key] = kept
+        regions.append(Region(ref, Space(tuple(mine)).merged()))
+    rest = [box for key in sorted(left, key=lambda k: (k[0].value, k[1])) for box in left[key]]
+    regions.append(Region(None, Space(tuple(rest)).merged()))
     return regions
 
 

@@ -9,9 +9,11 @@ stays short.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from ..model import Network, PortRange, Protocol, Rule
 
@@ -121,7 +123,24 @@ class Space:
         return iter(self.boxes)
 
     def __and__(self, other: Space) -> Space:
-        return Space(tuple(c for a in self.boxes for b in other.boxes if (c := a.intersect(b))))
+        if not self.boxes or not other.boxes:
+            return Space()
+        buckets = self._buckets()
+        return Space(
+            tuple(
+                c
+                for b in other.boxes
+                for a in buckets.get((b.protocol, b.family), ())
+                if a.lo <= b.hi and b.lo <= a.hi and (c := a.intersect(b))
+            )
+        )
+
+    def _buckets(self) -> dict[tuple[Protocol, int], list[Box]]:
+        """The boxes by protocol and family: a box only ever meets boxes of its own."""
+        buckets: dict[tuple[Protocol, int], list[Box]] = {}
+        for box in self.boxes:
+            buckets.setdefault((box.protocol, box.family), []).append(box)
+        return buckets
 
     def overlaps(self, other: Space) -> bool:
         """True when the two spaces share a packet (cheaper than building the intersection)."""
@@ -132,9 +151,7 @@ class Space:
         return not (other - self)
 
     def __sub__(self, other: Space) -> Space:
-        buckets: dict[tuple[Protocol, int], list[Box]] = {}
-        for box in self.boxes:  # a cut only touches boxes of its protocol and family
-            buckets.setdefault((box.protocol, box.family), []).append(box)
+        buckets = self._buckets()
         for cut in other.boxes:
             key = (cut.protocol, cut.family)
             if key in buckets:
@@ -191,6 +208,50 @@ def _join(a: Box, b: Box) -> Box:
     return Box(
         a.protocol, a.family, min(a.lo, b.lo), max(a.hi, b.hi), min(a.plo, b.plo), max(a.phi, b.phi)
     )
+
+
+Key = tuple[Protocol, int]
+T = TypeVar("T")
+
+
+class BoxIndex(Generic[T]):
+    """Tagged boxes, found again by the boxes they meet.
+
+    Boxes are kept per protocol and family, sorted by their first address, in chunks that know
+    their highest last address, so a query skips whole chunks that end before it starts.
+    """
+
+    CHUNK = 16
+
+    def __init__(self, tagged: Iterable[tuple[Box, T]]) -> None:
+        lists: dict[Key, list[tuple[Box, T]]] = {}
+        for box, tag in tagged:
+            lists.setdefault((box.protocol, box.family), []).append((box, tag))
+        self._keys: dict[Key, tuple[list[int], list[tuple[Box, T]], list[int]]] = {}
+        for key, items in lists.items():
+            items.sort(key=lambda item: item[0].lo)
+            ends = [
+                max(box.hi for box, _ in items[at : at + self.CHUNK])
+                for at in range(0, len(items), self.CHUNK)
+            ]
+            self._keys[key] = ([box.lo for box, _ in items], items, ends)
+
+    def meeting(self, box: Box) -> Iterator[T]:
+        """The tags of the boxes that share a packet with ``box`` (a tag once per box)."""
+        found = self._keys.get((box.protocol, box.family))
+        if found is None:
+            return
+        starts, items, ends = found
+        stop = bisect.bisect_right(starts, box.hi)  # boxes from ``stop`` on start after it
+        for chunk, end in enumerate(ends):
+            first = chunk * self.CHUNK
+            if first >= stop:
+                return
+            if end < box.lo:
+                continue
+            for other, tag in items[first : min(first + self.CHUNK, stop)]:
+                if other.hi >= box.lo and other.plo <= box.phi and box.plo <= other.phi:
+                    yield tag
 
 
 def rule_space(rule: Rule) -> Space:
