@@ -79,7 +79,10 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("file", metavar="FILE", help="scenario file")
     who.add_argument("--to", required=True, metavar="TARGET:PORT", help="LB:PORT or INSTANCE:PORT")
     who.add_argument(
-        "--from", dest="source", metavar="NAME", help="only the region holding NAME's address"
+        "--from",
+        dest="source",
+        metavar="NAME",
+        help="only NAME's own address, with the rule that decides it",
     )
     who.add_argument("--protocol", metavar="P", help="TCP or UDP (default: the listener's)")
     who.add_argument("--format", choices=("text", "json"), default="text")
