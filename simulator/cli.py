@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__
@@ -271,19 +271,21 @@ def run_trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Each command's handler, by the name its subparser was added under in ``parser``.
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "replay": run_replay,
+    "lint": run_lint,
+    "reach": run_reach,
+    "diff": run_diff,
+    "trace": run_trace,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run sgsim with ``argv`` (default: the process's arguments) and return the exit status."""
     args = parser().parse_args(argv)
     try:
-        if args.command == "replay":
-            return run_replay(args)
-        if args.command == "lint":
-            return run_lint(args)
-        if args.command == "reach":
-            return run_reach(args)
-        if args.command == "diff":
-            return run_diff(args)
-        return run_trace(args)
+        return COMMANDS[args.command](args)
     except ScenarioError:
         return EXIT_INVALID  # already printed, one line per file
     except SimulatorError as error:
