@@ -28,6 +28,7 @@ from .model import Scenario, TargetKind
 from .report import render_flow_json, render_json, render_table, render_trace
 from .scenario import flow_from_options, load_file, target_from_options
 from .simulate import simulate, trace
+from .steps import render_steps, use_color
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -119,6 +120,15 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument(
         "--format", choices=("text", "json"), default="text",
         help="hop tables for people (default) or one flow of the JSON report",
+    )  # fmt: skip
+    one.add_argument(
+        "--steps", action="store_true",
+        help="number every event: each rule read with a mark per field, the connection table, "
+        "the reply",
+    )  # fmt: skip
+    one.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour the steps: auto (default) on a terminal unless NO_COLOR is set",
     )  # fmt: skip
     return top
 
@@ -265,7 +275,9 @@ def run_trace(args: argparse.Namespace) -> int:
         raise UsageError(f"{_option(error.field)}: {error.message}") from None
     result = trace(scenario, flow)
     if args.format == "json":
-        sys.stdout.write(render_flow_json(result))
+        sys.stdout.write(render_flow_json(result, steps=args.steps))
+    elif args.steps:
+        sys.stdout.write(render_steps(result, color=use_color(args.color, sys.stdout)))
     else:
         sys.stdout.write(render_trace(result))
     return EXIT_OK

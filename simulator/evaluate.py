@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .model import Action, Direction, Network, Protocol, Rule
 
@@ -53,11 +54,40 @@ class Part:
     decided_by: RuleRef | None
 
 
+class PeerMatch(StrEnum):
+    """How much of the peer still undecided a rule's peers hold."""
+
+    ALL = "all"
+    PART = "part"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One rule read for one packet, field by field, as first match read it (§1.3).
+
+    ``peer`` is measured against what earlier rules left of the peer: for a single address,
+    all of it or none. The rule matches when every field does; it then decides ``taken``.
+    """
+
+    ref: RuleRef
+    protocol: bool
+    port: bool
+    peer: PeerMatch
+    taken: tuple[Network, ...] = ()
+
+    @property
+    def matched(self) -> bool:
+        return self.protocol and self.port and self.peer is not PeerMatch.NONE
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """The outcome of first match: every part of the peer and who decided it."""
+    """The outcome of first match: every part of the peer and who decided it, and every rule
+    read on the way, in order."""
 
     parts: tuple[Part, ...]
+    readings: tuple[Reading, ...] = ()
 
     @property
     def action(self) -> Action:
@@ -89,16 +119,23 @@ def first_match(rules: Sequence[RuleRef], packet: Packet, direction: Direction) 
     """Decide ``packet`` by the first rule that matches; no match means DROP."""
     remaining: list[Network] = [packet.peer(direction)]
     parts: list[Part] = []
+    readings: list[Reading] = []
     for ref in rules:
         rule = ref.rule
-        if not (rule.matches_protocol(packet.protocol) and rule.matches_port(packet.dst_port)):
+        protocol = rule.matches_protocol(packet.protocol)
+        port = rule.matches_port(packet.dst_port)
+        taken, left = _take(remaining, rule.peers)
+        peer = PeerMatch.NONE if not taken else PeerMatch.PART if left else PeerMatch.ALL
+        if not (protocol and port):
+            readings.append(Reading(ref, protocol, port, peer))
             continue
-        taken, remaining = _take(remaining, rule.peers)
+        readings.append(Reading(ref, protocol, port, peer, tuple(taken)))
         parts.extend(Part(n, rule.action, ref) for n in taken)
+        remaining = left
         if not remaining:
             break
     parts.extend(Part(n, Action.DROP, None) for n in remaining)
-    return Evaluation(tuple(_merge(parts)))
+    return Evaluation(tuple(_merge(parts)), tuple(readings))
 
 
 def _take(

@@ -11,6 +11,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from .evaluate import Reading
 from .model import Checkpoint, Decision, Health
 from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 
@@ -230,9 +231,30 @@ def render_json(results: Sequence[ScenarioResult]) -> str:
     return _dump(document)
 
 
-def render_flow_json(result: FlowResult) -> str:
-    """One traced flow, in the shape of a flow of the report."""
-    return _dump(flow_json(result))
+def render_flow_json(result: FlowResult, *, steps: bool = False) -> str:
+    """One traced flow, in the shape of a flow of the report; with ``steps``, each hop also
+    holds the rules it read and whether it opened a connection."""
+    document = flow_json(result)
+    if steps:
+        for path, shown in zip(result.paths, document["paths"], strict=True):
+            for hop, entry in zip(path.hops, shown["hops"], strict=True):
+                entry["tracked"] = hop.tracked
+                entry["readings"] = [reading_json(r) for r in hop.readings]
+    return _dump(document)
+
+
+def reading_json(reading: Reading) -> dict[str, Any]:
+    """One rule read, field by field (§1.3)."""
+    return {
+        "group": reading.ref.group,
+        "index": reading.ref.index,
+        "rule": reading.ref.rule.text,
+        "protocol": reading.protocol,
+        "port": reading.port,
+        "peer": str(reading.peer),
+        "matched": reading.matched,
+        "taken": [str(n) for n in reading.taken],
+    }
 
 
 def _dump(document: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .checks import ScenarioWarning
+from .evaluate import Reading
 from .model import (
     Backend,
     Checkpoint,
@@ -37,6 +38,9 @@ class Hop:
     rule: str | None = None
     partly: bool = False  # the rules allowed only part of a range of source addresses (§3.6)
     short: str = ""  # a few words for a table, where no rule decided
+    readings: tuple[Reading, ...] = ()  # every rule read, in order, where rules decided
+    fields: str = ""  # what the rules were read against: protocol, port and peer
+    tracked: bool = False  # the request was entered in the connection table here (§1.6)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ with addresses and ports swapped (§1.6, §2.1, §4).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .evaluate import ConnectionTable, Evaluation, Packet, first_match, ordered
 from .model import (
@@ -112,9 +112,7 @@ class Walker:
                     hop = self.rules_hop(
                         node, Checkpoint.SECURITY_GROUP, groups, direction, packet, Leg.REQUEST
                     )
-                if hop.decision.passes:
-                    table.record(packet)
-                return hop
+                return _record(hop, packet, table)
             case ClbSecurityGroupCheck(lb, groups):
                 if groups:
                     hop = self.rules_hop(
@@ -129,9 +127,7 @@ class Walker:
                     hop = _note(lb, Checkpoint.CLB_SECURITY_GROUP, Direction.INBOUND, Decision.IMPLICIT,
                                 "no CLB security group (§3.2)", "every client reaches the listeners",
                                 Leg.REQUEST, shown)  # fmt: skip
-                if hop.decision.passes:
-                    table.record(packet)
-                return hop
+                return _record(hop, packet, table)
             case AclCheck(node, acl, direction):
                 return self.rules_hop(
                     node, Checkpoint.NETWORK_ACL, (acl,), direction, packet, Leg.REQUEST
@@ -209,6 +205,8 @@ class Walker:
             short=f"{packet.peer(direction)} only partly allowed (§3.6)"
             if evaluation.split
             else "",
+            readings=evaluation.readings,
+            fields=_fields(packet, direction),
         )
 
     def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:
@@ -239,6 +237,24 @@ def _note(
     """A hop decided by a fact of the setup rather than by a rule."""
     return Hop(node, checkpoint, direction, decision, f"{short}; {detail}", leg, packet,
                rule=rule, short=short)  # fmt: skip
+
+
+def _record(hop: Hop, packet: Packet, table: ConnectionTable) -> Hop:
+    """A stateful checkpoint's hop: a request it passes opens a connection (§1.6), which its
+    rules' accept makes worth showing."""
+    if not hop.decision.passes:
+        return hop
+    table.record(packet)
+    return replace(hop, tracked=True) if hop.decision is Decision.ACCEPT else hop
+
+
+def _fields(packet: Packet, direction: Direction) -> str:
+    """The fields rules read: ``TCP, port 80, source 203.0.113.10``."""
+    peer = packet.peer(direction)
+    shown = str(peer.network_address) if peer.num_addresses == 1 else str(peer)
+    side = "source" if direction is Direction.INBOUND else "destination"
+    port = f", port {packet.dst_port}" if packet.dst_port is not None else ""
+    return f"{packet.protocol}{port}, {side} {shown}"
 
 
 def _established(node: str, checkpoint: Checkpoint, direction: Direction, packet: str) -> Hop:

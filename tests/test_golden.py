@@ -23,6 +23,7 @@ from simulator.report import render_json, render_table
 from simulator.results import ScenarioResult
 from simulator.scenario import load_file
 from simulator.simulate import simulate
+from simulator.steps import render_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -51,6 +52,14 @@ def render_reach(results: Sequence[ScenarioResult]) -> str:
 
 
 FORMATS["reach"] = (render_reach, "reach.txt")
+
+
+def render_every_step(results: Sequence[ScenarioResult]) -> str:
+    """Every flow of each scenario as numbered steps, rule by rule."""
+    return "\n".join(render_steps(f) for r in results for f in r.flows) or "no flow\n"
+
+
+FORMATS["steps"] = (render_every_step, "steps.txt")
 PAIRS = [
     ("03-seed-3-private-clb-as-written", "04-seed-3-private-clb-corrected"),
     ("05-seed-4-classic-private-as-written", "06-seed-4-classic-private-corrected"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from simulator.evaluate import Evaluation, Packet, first_match, ordered
+from simulator.evaluate import Evaluation, Packet, PeerMatch, first_match, ordered
 from simulator.model import Action, Checkpoint, Decision, Direction, Leg, Protocol, Rule
 from simulator.rules import Names, parse_seed_rule
 from simulator.scenario import load_text
@@ -179,6 +179,35 @@ def test_first_match_agrees_with_a_naive_reference(
     assert outcome(evaluation) == expected
     assert len(evaluation.parts) == 1
     assert evaluation.parts[0].addresses == host(address)
+
+
+@given(
+    groups=st.lists(st.lists(specs(), max_size=8), min_size=1, max_size=3),
+    packet=single_packets(),
+)
+def test_every_rule_read_is_marked_field_by_field_as_the_naive_reference_reads_it(
+    groups: list[list[Spec]], packet: tuple[str, int | None, Addr, Direction]
+) -> None:
+    """The rules a step-by-step trace shows: those first match read, each field marked."""
+    protocol, port, address, direction = packet
+    named = [(f"sg-{i}", g) for i, g in enumerate(groups)]
+    refs = ordered([(name, parsed(g)) for name, g in named], direction)
+    specs_in_order = [spec for _, g in named for spec in g]
+    evaluation = first_match(refs, packet_for(protocol, port, host(address), direction), direction)
+    readings = evaluation.readings
+    assert [r.ref for r in readings] == refs[: len(readings)]
+    for reading, spec in zip(readings, specs_in_order, strict=False):
+        assert reading.protocol == (spec.protocol in ("ALL", protocol))
+        assert reading.port == (port is None or spec.ports is None or in_ranges(port, spec.ports))
+        inside = spec.peer.version == address.version and address in spec.peer
+        assert reading.peer is (PeerMatch.ALL if inside else PeerMatch.NONE)
+    assert not any(r.matched for r in readings[:-1])
+    if evaluation.decided_by is None:
+        assert len(readings) == len(refs)
+        assert not any(r.matched for r in readings)
+    else:
+        assert readings[-1].matched
+        assert readings[-1].ref == evaluation.decided_by
 
 
 # -- (b) nothing after a catch-all is ever read ------------------------------------------------
