@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -24,8 +25,16 @@ from .analysis.report import (
 )
 from .checks import Limits
 from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
-from .model import Scenario, TargetKind
-from .report import render_flow_json, render_json, render_table, render_trace
+from .fixes import Repair, Target, repair, repair_all
+from .model import Flow, Scenario, TargetKind, Verdict
+from .report import (
+    render_flow_json,
+    render_json,
+    render_repairs,
+    render_table,
+    render_trace,
+)
+from .results import FlowResult
 from .scenario import flow_from_options, load_file, target_from_options
 from .simulate import simulate, trace
 from .steps import render_steps, use_color
@@ -127,9 +136,19 @@ def parser() -> argparse.ArgumentParser:
         "the reply",
     )  # fmt: skip
     one.add_argument(
+        "--fix", action="store_true",
+        help="also the smallest rule change that gives the --expect outcome, checked by "
+        "simulating the scenario again",
+    )  # fmt: skip
+    one.add_argument(
+        "--expect", choices=("allowed", "denied"),
+        help="the outcome --fix aims for (default: allowed when denied or partial, else denied)",
+    )  # fmt: skip
+    one.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto",
         help="colour the steps: auto (default) on a terminal unless NO_COLOR is set",
     )  # fmt: skip
+
     return top
 
 
@@ -191,10 +210,11 @@ def load_all(files: Sequence[Path]) -> list[Scenario]:
 def run_replay(args: argparse.Namespace) -> int:
     limits = _limits(args)
     results = [simulate(s, limits) for s in load_all(scenario_files(args.paths))]
+    fixes = [repair_all(r) for r in results]
     if args.format == "json":
-        sys.stdout.write(render_json(results))
+        sys.stdout.write(render_json(results, fixes=fixes))
     else:
-        sys.stdout.write(render_table(results, notes=args.notes))
+        sys.stdout.write(render_table(results, notes=args.notes, fixes=fixes))
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -273,14 +293,38 @@ def run_trace(args: argparse.Namespace) -> int:
         )
     except ScenarioError as error:
         raise UsageError(f"{_option(error.field)}: {error.message}") from None
+    if args.expect is not None and not args.fix:
+        raise UsageError("--expect: only with --fix")
     result = trace(scenario, flow)
+    fix = _fix(scenario, replace(flow, expect=_aim(result, args.expect))) if args.fix else None
     if args.format == "json":
-        sys.stdout.write(render_flow_json(result, steps=args.steps))
-    elif args.steps:
-        sys.stdout.write(render_steps(result, color=use_color(args.color, sys.stdout)))
+        sys.stdout.write(render_flow_json(result, steps=args.steps, fix=fix))
     else:
-        sys.stdout.write(render_trace(result))
+        if args.steps:
+            sys.stdout.write(render_steps(result, color=use_color(args.color, sys.stdout)))
+        else:
+            sys.stdout.write(render_trace(result))
+        if fix is not None:
+            sys.stdout.write("\n" + render_repairs([fix]) + "\n")
     return EXIT_OK
+
+
+def _aim(result: FlowResult, expect: str | None) -> Verdict:
+    """The outcome a fix aims for: the one asked, or the other one."""
+    if expect is not None:
+        return Verdict(expect)
+    return Verdict.DENIED if result.verdict is Verdict.ALLOWED else Verdict.ALLOWED
+
+
+def _fix(scenario: Scenario, flow: Flow) -> Repair:
+    """The repair of one traced flow, asked of the scenario with the flow added to it."""
+    asked = replace(scenario, flows=(*scenario.flows, flow))
+    result = simulate(asked)
+    target = Target("flow", len(asked.flows) - 1)
+    if result.flows[-1].ok:
+        return Repair(target.label(result), str(flow.expect), target.outcome(result),
+                      reason="it is already so")  # fmt: skip
+    return repair(result, target)
 
 
 #: Each command's handler, by the name its subparser was added under in ``parser``.

@@ -12,6 +12,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .evaluate import Reading
+from .fixes import Repair
 from .model import Checkpoint, Decision, Health
 from .results import FlowResult, HealthResult, Hop, Path, ScenarioResult
 
@@ -122,10 +123,58 @@ def summary(result: ScenarioResult) -> str:
     )
 
 
-def render_table(results: Sequence[ScenarioResult], *, notes: bool = False) -> str:
-    """Per scenario: its flows, its health checks, its warnings and a summary line."""
+def render_repairs(repairs: Sequence[Repair]) -> str:
+    """Each failing expectation with its fix, what the fix gives, and what else it changes."""
+    lines = ["fixes (each checked by simulating the whole scenario again with it applied):"]
+    for repair in repairs:
+        lines.append(f"- {repair.what}: expected {repair.expected}, got {repair.actual}")
+        if not repair.fixed:
+            lines.append(f"    no fix: {repair.reason}")
+            continue
+        for number, edit in enumerate(repair.edits, 1):
+            step = f" {number} of {len(repair.edits)}" if len(repair.edits) > 1 else ""
+            lines.append(f"    fix{step}: {edit}")
+        lines.append(
+            f"    then: {repair.expected}; {repair.packets} packet verdict(s) change "
+            "(counted on each instance or CLB bound to the list changed)"
+        )
+        if not repair.side_effects:
+            lines.append("    nothing else changes")
+        for effect in repair.side_effects:
+            note = ""
+            if effect.breaks:
+                note = f" (breaks its expectation: {effect.expected})"
+            elif effect.expected == effect.new:
+                note = " (now meets its expectation)"
+            lines.append(f"    also: {effect.what}: {effect.old} -> {effect.new}{note}")
+    return "\n".join(lines)
+
+
+def repair_json(repair: Repair) -> dict[str, Any]:
+    return {
+        "what": repair.what,
+        "expected": repair.expected,
+        "actual": repair.actual,
+        "fix": [str(e) for e in repair.edits],
+        "packets": repair.packets if repair.fixed else None,
+        "also": [
+            {"what": e.what, "old": e.old, "new": e.new, "breaks_expectation": e.breaks}
+            for e in repair.side_effects
+        ],
+        "reason": repair.reason,
+    }
+
+
+def render_table(
+    results: Sequence[ScenarioResult],
+    *,
+    notes: bool = False,
+    fixes: Sequence[Sequence[Repair]] | None = None,
+) -> str:
+    """Per scenario: its flows, its health checks, its warnings, the fixes for any failing
+    expectation, and a summary line."""
     blocks = []
-    for result in results:
+    for number, result in enumerate(results):
         lines = [f"== {result.scenario.file}: {result.scenario.title}"]
         if notes and result.scenario.notes:
             lines += ["", result.scenario.notes.rstrip()]
@@ -138,6 +187,8 @@ def render_table(results: Sequence[ScenarioResult], *, notes: bool = False) -> s
             ]
         if result.warnings:
             lines += ["", *(str(w) for w in result.warnings)]
+        if fixes and fixes[number]:
+            lines += ["", render_repairs(fixes[number])]
         lines += ["", summary(result)]
         blocks.append("\n".join(lines))
     if len(results) > 1:
@@ -212,8 +263,8 @@ def health_json(result: HealthResult) -> dict[str, Any]:
     }
 
 
-def report_json(result: ScenarioResult) -> dict[str, Any]:
-    return {
+def report_json(result: ScenarioResult, fixes: Sequence[Repair] | None = None) -> dict[str, Any]:
+    document = {
         "file": result.scenario.file,
         "title": result.scenario.title,
         "ok": result.ok,
@@ -223,18 +274,28 @@ def report_json(result: ScenarioResult) -> dict[str, Any]:
             {"line": w.line, "field": w.field, "message": w.message} for w in result.warnings
         ],
     }
+    if fixes is not None:
+        document["fixes"] = [repair_json(r) for r in fixes]
+    return document
 
 
-def render_json(results: Sequence[ScenarioResult]) -> str:
-    """The contract's report: ``{"ok": bool, "scenarios": [REPORT, ...]}``."""
-    document = {"ok": all(r.ok for r in results), "scenarios": [report_json(r) for r in results]}
-    return _dump(document)
+def render_json(
+    results: Sequence[ScenarioResult], *, fixes: Sequence[Sequence[Repair]] | None = None
+) -> str:
+    """The contract's report: ``{"ok": bool, "scenarios": [REPORT, ...]}``; with ``fixes``,
+    each report also holds the fixes for its failing expectations."""
+    reports = [
+        report_json(r, fixes[n] if fixes is not None else None) for n, r in enumerate(results)
+    ]
+    return _dump({"ok": all(r.ok for r in results), "scenarios": reports})
 
 
-def render_flow_json(result: FlowResult, *, steps: bool = False) -> str:
+def render_flow_json(result: FlowResult, *, steps: bool = False, fix: Repair | None = None) -> str:
     """One traced flow, in the shape of a flow of the report; with ``steps``, each hop also
-    holds the rules it read and whether it opened a connection."""
+    holds the rules it read and whether it opened a connection; with ``fix``, its repair."""
     document = flow_json(result)
+    if fix is not None:
+        document["fix"] = repair_json(fix)
     if steps:
         for path, shown in zip(result.paths, document["paths"], strict=True):
             for hop, entry in zip(path.hops, shown["hops"], strict=True):

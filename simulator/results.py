@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .checks import ScenarioWarning
-from .evaluate import Reading
+from .evaluate import Packet, Reading
 from .model import (
     Backend,
     Checkpoint,
@@ -40,6 +40,8 @@ class Hop:
     short: str = ""  # a few words for a table, where no rule decided
     readings: tuple[Reading, ...] = ()  # every rule read, in order, where rules decided
     fields: str = ""  # what the rules were read against: protocol, port and peer
+    header: Packet | None = None  # the packet the rules read, where rules decided
+    lists: tuple[str, ...] = ()  # the groups (in binding order) or the ACL the rules came from
     tracked: bool = False  # the request was entered in the connection table here (§1.6)
 
 

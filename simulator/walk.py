@@ -207,6 +207,8 @@ class Walker:
             else "",
             readings=evaluation.readings,
             fields=_fields(packet, direction),
+            header=packet,
+            lists=tuple(lists),
         )
 
     def listener_hop(self, lb: str, context: Context, shown: str) -> Hop:

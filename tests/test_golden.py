@@ -18,6 +18,7 @@ from simulator.analysis.lint import lint
 from simulator.analysis.reach import reach
 from simulator.analysis.report import render_diff_text, render_findings_table, render_reach_text
 from simulator.cli import main
+from simulator.fixes import repair_all
 from simulator.model import Checkpoint, Decision, Health, Verdict
 from simulator.report import render_json, render_table
 from simulator.results import ScenarioResult
@@ -28,7 +29,16 @@ from simulator.steps import render_steps
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
-FORMATS = {"table": (render_table, "txt"), "json": (render_json, "json")}
+def render_replay_table(results: Sequence[ScenarioResult]) -> str:
+    """What ``sgsim replay`` prints: the tables, with fixes for any failing expectation."""
+    return render_table(results, fixes=[repair_all(r) for r in results])
+
+
+def render_replay_json(results: Sequence[ScenarioResult]) -> str:
+    return render_json(results, fixes=[repair_all(r) for r in results])
+
+
+FORMATS = {"table": (render_replay_table, "txt"), "json": (render_replay_json, "json")}
 
 
 def render_lint(results: Sequence[ScenarioResult]) -> str:

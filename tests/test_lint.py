@@ -119,15 +119,23 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _apply(scenario: Scenario, fix: str) -> Scenario:
-    """Apply "insert 'RULE' at index I of LIST DIRECTION" to a scenario."""
-    rule_text, rest = fix.removeprefix("insert '").split("' at index ")
-    index_text, _, where = rest.partition(" of ")
-    name, direction = where.split()
+    """Apply "insert 'RULE' at index I of LIST DIRECTION" or "change LIST DIRECTION #I 'OLD'
+    to 'NEW'" (LIST may be "network ACL NAME") to a scenario, read from the text alone."""
+    if fix.startswith("insert '"):
+        rule_text, rest = fix.removeprefix("insert '").split("' at index ")
+        index_text, _, where = rest.partition(" of ")
+        replaced = 0
+    else:
+        head, _, rest = fix.removeprefix("change ").partition(" #")
+        index_text, _, texts = rest.partition(" ")
+        rule_text = texts.split("' to '")[1].removesuffix("'")
+        where, replaced = head, 1
+    name, direction = where.removeprefix("network ACL ").split()
     rule = parse_seed_rule(rule_text, Names())
     index = int(index_text)
 
     def insert(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-        return (*rules[:index], rule, *rules[index:])
+        return (*rules[:index], rule, *rules[index + replaced :])
 
     key = "inbound" if direction == "inbound" else "outbound"
     groups = tuple(

@@ -8,6 +8,7 @@ only is compared with an empty group (everything dropped, §1.4).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..evaluate import RuleRef, ordered
@@ -64,23 +65,28 @@ def diff(old: Scenario, new: Scenario, *, group: str | None = None) -> Diff:
     changes: list[Change] = []
     for name in names:
         for direction in Direction:
-            old_regions = decided(_refs(before.get(name), name, direction))
-            new_regions = decided(_refs(after.get(name), name, direction))
-            index = BoxIndex(
-                (box, k) for k, region in enumerate(new_regions) for box in region.space
-            )
-            for a in old_regions:
-                meeting = sorted({k for box in a.space for k in index.meeting(box)})
-                for b in (new_regions[k] for k in meeting):
-                    if a.action is b.action:
-                        continue
-                    both = (a.space & b.space).merged()
-                    if both:
-                        changes.append(Change(name, direction, both, a, b))
+            old_refs = _refs(before.get(name), name, direction)
+            new_refs = _refs(after.get(name), name, direction)
+            changes += [
+                Change(name, direction, space, a, b) for space, a, b in changed(old_refs, new_refs)
+            ]
     outcomes: list[Outcome] = []
     if group is None:
         outcomes = _outcomes(old, new)
     return Diff(tuple(changes), tuple(outcomes))
+
+
+def changed(
+    old: Sequence[RuleRef], new: Sequence[RuleRef]
+) -> Iterator[tuple[Space, Region, Region]]:
+    """Every set of packets two ordered lists decide differently, with who decides on each side."""
+    old_regions, new_regions = decided(old), decided(new)
+    index = BoxIndex((box, k) for k, region in enumerate(new_regions) for box in region.space)
+    for a in old_regions:
+        meeting = sorted({k for box in a.space for k in index.meeting(box)})
+        for b in (new_regions[k] for k in meeting):
+            if a.action is not b.action and (both := (a.space & b.space).merged()):
+                yield both, a, b
 
 
 def _outcomes(old: Scenario, new: Scenario) -> list[Outcome]:

@@ -10,24 +10,24 @@ outbound rules cannot reach the listener they use, and quotas.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..checks import Limits
 from ..evaluate import RuleRef, ordered
+from ..fixes import Target, repair
 from ..model import (
     Action,
-    Checkpoint,
     Direction,
     Health,
+    HealthExpectation,
     Protocol,
     Scenario,
     TargetKind,
     host_network,
 )
-from ..results import Hop, ScenarioResult
+from ..results import ScenarioResult
 from ..simulate import simulate
 from .regions import Region, accepted, decided
 from .space import Box, BoxIndex, Space, rule_space
@@ -194,12 +194,12 @@ def _exposure_findings(regions: Sequence[Region], direction: Direction) -> Itera
 
 
 def _health_findings(scenario: Scenario, result: ScenarioResult) -> Iterable[Finding]:
-    for check in result.health_checks:
+    for position, check in enumerate(result.health_checks):
         hop = check.blocked_at
         if check.status is Health.HEALTHY or hop is None:
             continue
         where = f"{check.load_balancer}:{check.listener.key} on {check.backend}"
-        fix = _health_fix(scenario, check.source, check.port, hop)
+        fix = _health_fix(scenario, result, position)
         yield Finding(
             "health-check", Severity.ERROR, hop.group, hop.index,
             f"the health check of {where} from {check.source} fails at {hop.node} {hop.checkpoint}: {hop.reason}",
@@ -207,34 +207,18 @@ def _health_findings(scenario: Scenario, result: ScenarioResult) -> Iterable[Fin
         )  # fmt: skip
 
 
-def _health_fix(scenario: Scenario, source: str, port: int, hop: Hop) -> str | None:
-    """The rule that lets a blocked probe through, and where to insert it (before the rule that
-    dropped it, or at the end where none matched)."""
-    try:
-        ipaddress.ip_network(source)
-    except ValueError:
-        return None  # the physical host: no rule can name it
-    if (
-        hop.group is None
-        or hop.direction is None
-        or hop.checkpoint.value not in ("security_group", "network_acl")
-    ):
-        return None
-    name = hop.group.split(", ")[0]
-    listed = (
-        scenario.network_acl(name) if hop.checkpoint is Checkpoint.NETWORK_ACL
-        else scenario.security_group(name)
-    )  # fmt: skip
-    rules = listed.rules(hop.direction)
-    protocol = hop.packet.split()[0]
-    if protocol in (Protocol.ICMP, Protocol.ICMPV6):
-        service = protocol
-    elif hop.leg.value == "reply":
-        service = f"{protocol}:1024-65535"  # the reply goes back to the prober's ephemeral port
-    else:
-        service = f"{protocol}:{port}"
-    at = hop.index if hop.index is not None else len(rules)
-    return f"insert '{source} + {service} allow' at index {at} of {name} {hop.direction}"
+def _health_fix(scenario: Scenario, result: ScenarioResult, position: int) -> str | None:
+    """The smallest rule change that makes a failing check pass, checked by simulating the
+    scenario again (None where no rule change can: a stopped service, say)."""
+    check = result.health_checks[position]
+    key = (check.load_balancer, check.listener.key, check.backend)
+    healthy = HealthExpectation(*key, Health.HEALTHY)
+    kept = tuple(
+        e for e in scenario.health_checks if (e.load_balancer, e.listener, e.backend) != key
+    )
+    asked = simulate(replace(scenario, health_checks=(*kept, healthy)))
+    found = repair(asked, Target("health check", position))
+    return "; then ".join(str(e) for e in found.edits) or None
 
 
 def _egress_findings(scenario: Scenario) -> Iterable[Finding]:

@@ -1,0 +1,491 @@
+"""Stage 5, repairs: for an expectation that fails, the smallest rule change that meets it.
+
+Candidates come from the checkpoint that decided against the expectation:
+
+- **change** one field of an earlier rule with the wanted action that missed the packet by
+  that field alone (its port, or its peer), so that it matches;
+- **move** a later rule with the wanted action that matches the packet above the rule that
+  decided;
+- **insert** a rule for exactly this packet (its peer, protocol and port) just above the rule
+  that decided, or at the end of the last list where no rule matched.
+
+Each candidate is applied to a copy of the scenario, which is simulated again whole; only a
+candidate that brings the expectation closer is kept. Candidates are ranked by the other
+expectations they break, then by how many packets change verdict in the list they touch
+(exact, from the analysis engine), then by how many other outcomes change. A flow with several
+backends may need a change per path: the search adds the best change for the first path still
+wrong, and repeats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TypeVar
+
+from .analysis.diff import changed
+from .evaluate import PeerMatch, RuleRef, first_match, ordered
+from .model import (
+    Action,
+    Checkpoint,
+    Decision,
+    Direction,
+    Health,
+    Leg,
+    Network,
+    NetworkAcl,
+    PortRange,
+    Rule,
+    Scenario,
+    SecurityGroup,
+    Verdict,
+)
+from .results import Hop, Path, ScenarioResult
+from .rules import Names, format_rule, parse_seed_rule
+from .simulate import simulate
+
+MAX_EDITS = 6
+EPHEMERAL = PortRange(1024, 65535)  # where replies go back to (§2.2)
+
+
+class EditKind(StrEnum):
+    CHANGE = "change"
+    MOVE = "move"
+    INSERT = "insert"
+
+
+RANK = {EditKind.CHANGE: 0, EditKind.MOVE: 1, EditKind.INSERT: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One change to one ordered list of rules: a security group's or a network ACL's."""
+
+    kind: EditKind
+    acl: bool
+    name: str
+    direction: Direction
+    index: int  # where the rule goes (insert, move) or stands (change)
+    rule: Rule  # the rule inserted, moved, or as changed
+    was: Rule | None = None  # change: the rule before
+    origin: int | None = None  # move: where the rule stood
+
+    def __str__(self) -> str:
+        where = f"{'network ACL ' if self.acl else ''}{self.name} {self.direction}"
+        if self.kind is EditKind.INSERT:
+            return f"insert '{self.rule.text}' at index {self.index} of {where}"
+        if self.kind is EditKind.MOVE:
+            return f"move {where} #{self.origin} '{self.rule.text}' to index {self.index}"
+        assert self.was is not None
+        return f"change {where} #{self.index} '{self.was.text}' to '{self.rule.text}'"
+
+    def refs(self, scenario: Scenario) -> list[RuleRef]:
+        """The list this edit touches, as it stands in ``scenario``."""
+        return ordered([(self.name, _rules(scenario, self))], self.direction)
+
+
+@dataclass(frozen=True, slots=True)
+class SideEffect:
+    """Another flow or health check whose outcome the fix changes."""
+
+    what: str
+    old: str
+    new: str
+    expected: str | None
+
+    @property
+    def breaks(self) -> bool:
+        return self.expected is not None and self.old == self.expected != self.new
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """A failing expectation and the verified fix for it, or why there is none."""
+
+    what: str
+    expected: str
+    actual: str
+    edits: tuple[Edit, ...] = ()
+    side_effects: tuple[SideEffect, ...] = ()
+    packets: int = 0  # packets whose verdict the edits change, in the lists they touch
+    reason: str | None = None  # why no rule change meets the expectation
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.edits)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One expectation of a scenario: a flow's or a health check's, by position."""
+
+    kind: str  # "flow" or "health check"
+    position: int
+
+    def label(self, result: ScenarioResult) -> str:
+        if self.kind == "flow":
+            f = result.flows[self.position]
+            name = f" '{f.flow.name}'" if f.flow.name else ""
+            return f"flow{name} {f.flow.source} -> {f.flow.written_to} ({f.protocol})"
+        h = result.health_checks[self.position]
+        return f"health check {h.load_balancer}:{h.listener.key} on {h.backend}"
+
+    def outcome(self, result: ScenarioResult) -> str:
+        if self.kind == "flow":
+            return str(result.flows[self.position].verdict)
+        return str(result.health_checks[self.position].status)
+
+    def expected(self, result: ScenarioResult) -> str | None:
+        expect: Verdict | Health | None
+        if self.kind == "flow":
+            expect = result.flows[self.position].flow.expect
+        else:
+            expect = result.health_checks[self.position].expected
+        return str(expect) if expect is not None else None
+
+    def paths(self, result: ScenarioResult) -> tuple[Path, ...]:
+        if self.kind == "flow":
+            return result.flows[self.position].paths
+        return (result.health_checks[self.position].path,)
+
+    def want(self, result: ScenarioResult) -> Action | None:
+        """The action the rules should take: ACCEPT to let it through, DROP to stop it."""
+        expected = self.expected(result)
+        if expected in (Verdict.ALLOWED, Health.HEALTHY):
+            return Action.ACCEPT
+        if expected in (Verdict.DENIED, Health.UNHEALTHY):
+            return Action.DROP
+        return None
+
+
+def targets(result: ScenarioResult) -> list[Target]:
+    """Every expectation of the scenario that does not hold."""
+    found = [Target("flow", i) for i, f in enumerate(result.flows) if f.ok is False]
+    found += [
+        Target("health check", i) for i, h in enumerate(result.health_checks) if h.ok is False
+    ]
+    return found
+
+
+def repair_all(result: ScenarioResult) -> list[Repair]:
+    """A repair for every failing expectation of a simulated scenario."""
+    return [repair(result, target) for target in targets(result)]
+
+
+def repair(base: ScenarioResult, target: Target) -> Repair:
+    """The smallest verified change that meets ``target``'s expectation, or why there is none."""
+    what, expected = target.label(base), target.expected(base) or "-"
+    actual = target.outcome(base)
+    want = target.want(base)
+    if want is None:
+        return Repair(what, expected, actual, reason="sgsim proposes fixes toward allowed or "
+                      "denied, healthy or unhealthy, not toward a partial outcome")  # fmt: skip
+    edits: list[Edit] = []
+    scenario, result = base.scenario, base
+    while target.expected(result) != target.outcome(result):
+        hops = _wrong_hops(target.paths(result), want)
+        if not hops or hops[0].header is None:
+            return Repair(what, expected, actual, reason=_no_rule(hops[0] if hops else None))
+        candidates = [edit for hop in hops for edit in _candidates(scenario, hop, want)]
+        best = _best(scenario, base, result, target, candidates)
+        if best is None or len(edits) == MAX_EDITS:
+            where = " or ".join(_where(hop) for hop in hops)
+            return Repair(what, expected, actual, reason=f"no change of rules at {where} "
+                          f"gives {expected}")  # fmt: skip
+        edit, scenario, result = best
+        edits.append(edit)
+    packets = sum(_packets(apply(base.scenario, edits[:k]), e) for k, e in enumerate(edits))
+    effects = tuple(_side_effects(base, result, target))
+    return Repair(what, expected, actual, tuple(edits), effects, packets)
+
+
+# -- finding where it goes wrong ---------------------------------------------------------
+
+
+def _wrong_hops(paths: Sequence[Path], want: Action) -> list[Hop]:
+    """The hops to change: where the first wrong path stops; or, to stop it, every hop whose
+    rules let its request through, the destination's first (where such rules usually go)."""
+    for path in paths:
+        if want is Action.ACCEPT and path.blocked_at is not None:
+            return [path.blocked_at]
+        if want is Action.DROP and path.blocked_at is None:
+            return [
+                h
+                for h in reversed(path.hops)
+                if h.leg is Leg.REQUEST and h.decision is Decision.ACCEPT and h.readings
+            ]
+    return []
+
+
+def _no_rule(hop: Hop | None) -> str:
+    if hop is None:
+        return "no rule lets it through that a change could turn"
+    return f"it stops at {_where(hop)}: {hop.short or hop.reason}; no rule change opens that"
+
+
+def _where(hop: Hop) -> str:
+    return f"{hop.node} {hop.checkpoint}" + (f" {hop.direction}" if hop.direction else "")
+
+
+# -- candidates --------------------------------------------------------------------------
+
+
+def _candidates(scenario: Scenario, hop: Hop, want: Action) -> list[Edit]:
+    """Every edit of the hop's rules that could turn its decision to ``want``."""
+    assert hop.header is not None and hop.direction is not None
+    acl = hop.checkpoint is Checkpoint.NETWORK_ACL
+    direction = hop.direction
+    decider = hop.readings[-1] if hop.readings and hop.readings[-1].matched else None
+    if decider is not None:
+        name, at = decider.ref.group, decider.ref.index
+    else:
+        name = hop.lists[-1]
+        at = len(_list(scenario, acl, name).rules(direction))
+    base = Edit(EditKind.INSERT, acl, name, direction, at, _rule_for(hop, want))
+    edits = [base]
+    rules = _list(scenario, acl, name).rules(direction)
+    if decider is not None:
+        for j in range(at + 1, len(rules)):
+            if rules[j].action is want and _covers(rules[j], hop):
+                edits.append(replace(base, kind=EditKind.MOVE, rule=rules[j], origin=j))
+    for reading in hop.readings:
+        rule = reading.ref.rule
+        if reading is decider or rule.action is not want or not reading.protocol:
+            continue
+        widened = _widen(rule, hop, reading.port, reading.peer)
+        if widened is not None:
+            at_list = _list(scenario, acl, reading.ref.group)
+            edits.append(
+                Edit(
+                    EditKind.CHANGE, acl, at_list.name, direction, reading.ref.index, widened, rule
+                )
+            )
+    return edits
+
+
+def _rule_for(hop: Hop, want: Action) -> Rule:
+    """A rule for exactly the hop's packet; an ACL's rule for a reply covers the ephemeral
+    ports, since the client's source port changes from one connection to the next."""
+    assert hop.header is not None and hop.direction is not None
+    packet = hop.header
+    peer = packet.peer(hop.direction)
+    ports: tuple[PortRange, ...] = ()
+    if packet.protocol.has_ports and packet.dst_port is not None:
+        port = packet.dst_port
+        reply = hop.leg is Leg.REPLY and port in EPHEMERAL
+        ports = (EPHEMERAL,) if reply else (PortRange(port, port),)
+    text = format_rule(_peer_text(peer), packet.protocol, ports, want).rpartition(" ")[0]
+    return parse_seed_rule(f"{text} {'allow' if want is Action.ACCEPT else 'drop'}", Names())
+
+
+def _widen(rule: Rule, hop: Hop, port_ok: bool, peer: PeerMatch) -> Rule | None:
+    """``rule`` with the one field that missed the packet widened to hold it, if only one did."""
+    assert hop.header is not None and hop.direction is not None
+    packet = hop.header
+    if not port_ok and peer is PeerMatch.ALL and packet.dst_port is not None:
+        ports = _joined((*rule.ports, PortRange(packet.dst_port, packet.dst_port)))
+        head = rule.text.rpartition("+")[0].strip()
+        return replace(rule, ports=ports, text=_written(rule, head, ports))
+    wanted = packet.peer(hop.direction)
+    if port_ok and peer is PeerMatch.NONE and len(rule.peers) == 1:
+        (net,) = rule.peers
+        if net.version != wanted.version:
+            return None
+        wide = net
+        while not wanted.subnet_of(wide):  # type: ignore[arg-type]
+            wide = wide.supernet()
+        return replace(rule, peers=(wide,), text=_written(rule, _peer_text(wide), rule.ports))
+    return None
+
+
+def _joined(ranges: Sequence[PortRange]) -> tuple[PortRange, ...]:
+    """Port ranges sorted, with those that touch or overlap joined."""
+    out: list[PortRange] = []
+    for r in sorted(ranges):
+        if out and r.low <= out[-1].high + 1:
+            out[-1] = PortRange(out[-1].low, max(out[-1].high, r.high))
+        else:
+            out.append(r)
+    return tuple(out)
+
+
+def _written(rule: Rule, peer: str, ports: tuple[PortRange, ...]) -> str:
+    """The seed notation of ``rule`` with another peer or ports, in its own word for the action."""
+    text = format_rule(peer, rule.protocol, ports, rule.action)
+    return f"{text.rpartition(' ')[0]} {rule.text.split()[-1]}"
+
+
+def _covers(rule: Rule, hop: Hop) -> bool:
+    """True when ``rule`` alone matches the hop's whole packet."""
+    assert hop.header is not None and hop.direction is not None
+    refs = ordered([("", (rule,))], hop.direction)
+    evaluation = first_match(refs, hop.header, hop.direction)
+    return evaluation.decided_by is not None and not evaluation.split
+
+
+def _peer_text(net: Network) -> str:
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+# -- trying them -------------------------------------------------------------------------
+
+Trial = tuple[Edit, Scenario, ScenarioResult]
+
+
+def _best(
+    scenario: Scenario,
+    base: ScenarioResult,
+    current: ScenarioResult,
+    target: Target,
+    edits: Sequence[Edit],
+) -> Trial | None:
+    """The candidate that brings the expectation closest with the least harm, if any does."""
+    before = _progress(current, target)
+    ranked = []
+    for order, edit in enumerate(edits):
+        tried = _apply(scenario, edit)
+        result = simulate(tried)
+        progress = _progress(result, target)
+        if progress <= before:
+            continue
+        effects = list(_side_effects(base, result, target))
+        key = (
+            sum(e.breaks for e in effects),
+            tuple(-p for p in progress),
+            _packets(scenario, edit),
+            len(effects),
+            RANK[edit.kind],
+            order,
+        )
+        ranked.append((key, (edit, tried, result)))
+    if not ranked:
+        return None
+    return min(ranked, key=lambda item: item[0])[1]
+
+
+def _progress(result: ScenarioResult, target: Target) -> tuple[int, int, int]:
+    """How close the target is: met; paths as wanted; how far the first wrong path gets."""
+    want = target.want(result)
+    paths = target.paths(result)
+    if want is Action.ACCEPT:
+        right = [p.blocked_at is None for p in paths]
+    else:
+        right = [p.blocked_at is not None for p in paths]
+    wrong = next((p for p, ok in zip(paths, right, strict=True) if not ok), None)
+    reach = 0
+    if wrong is not None and want is Action.ACCEPT and wrong.blocked_at is not None:
+        reach = wrong.hops.index(wrong.blocked_at)
+    met = target.expected(result) == target.outcome(result)
+    return int(met), sum(right), reach
+
+
+def _packets(scenario: Scenario, edit: Edit) -> int:
+    """How many packets change verdict where the list ``edit`` touches is read: an ACL alone; a
+    security group within each instance's or CLB's groups in binding order (§1.5), since a
+    rule's reach depends on the groups around it; a group bound nowhere, alone."""
+    after = _apply(scenario, edit)
+    if edit.acl:
+        bindings: list[tuple[str, ...]] = [(edit.name,)]
+    else:
+        bindings = [
+            held
+            for held in (
+                *(i.security_groups for i in scenario.instances),
+                *(lb.security_groups for lb in scenario.load_balancers),
+            )
+            if edit.name in held
+        ]
+        bindings = bindings or [(edit.name,)]
+    total = 0
+    for names in bindings:
+        old, new = (
+            ordered([(n, s.security_group(n).rules(edit.direction)) for n in names], edit.direction)
+            if not edit.acl
+            else edit.refs(s)
+            for s in (scenario, after)
+        )
+        total += sum(space.size() for space, _, _ in changed(old, new))
+    return total
+
+
+def _side_effects(base: ScenarioResult, result: ScenarioResult, target: Target) -> list[SideEffect]:
+    """Every other flow and health check whose outcome is not what it was."""
+    found = []
+    for kind, count in (("flow", len(base.flows)), ("health check", len(base.health_checks))):
+        for position in range(count):
+            other = Target(kind, position)
+            if other == target or other.outcome(base) == other.outcome(result):
+                continue
+            found.append(
+                SideEffect(
+                    other.label(base),
+                    other.outcome(base),
+                    other.outcome(result),
+                    other.expected(base),
+                )
+            )
+    return found
+
+
+# -- applying them -----------------------------------------------------------------------
+
+
+def _list(scenario: Scenario, acl: bool, name: str) -> SecurityGroup | NetworkAcl:
+    return scenario.network_acl(name) if acl else scenario.security_group(name)
+
+
+def _rules(scenario: Scenario, edit: Edit) -> tuple[Rule, ...]:
+    return _list(scenario, edit.acl, edit.name).rules(edit.direction)
+
+
+def _apply(scenario: Scenario, edit: Edit) -> Scenario:
+    """``scenario`` with ``edit`` made."""
+    rules = list(_rules(scenario, edit))
+    if edit.kind is EditKind.INSERT:
+        rules.insert(edit.index, edit.rule)
+    elif edit.kind is EditKind.MOVE:
+        assert edit.origin is not None
+        rules.insert(edit.index, rules.pop(edit.origin))
+    else:
+        rules[edit.index] = edit.rule
+    if edit.acl:
+        acls = tuple(
+            _with(a, edit.direction, rules) if a.name == edit.name else a
+            for a in scenario.network_acls
+        )
+        return replace(scenario, network_acls=acls)
+    groups = tuple(
+        _with(g, edit.direction, rules) if g.name == edit.name else g
+        for g in scenario.security_groups
+    )
+    return replace(scenario, security_groups=groups)
+
+
+Listed = TypeVar("Listed", SecurityGroup, NetworkAcl)
+
+
+def _with(listed: Listed, direction: Direction, rules: Sequence[Rule]) -> Listed:
+    if direction is Direction.INBOUND:
+        return replace(listed, inbound=tuple(rules))
+    return replace(listed, outbound=tuple(rules))
+
+
+def apply(scenario: Scenario, edits: Sequence[Edit]) -> Scenario:
+    """``scenario`` with every edit made, in order."""
+    for edit in edits:
+        scenario = _apply(scenario, edit)
+    return scenario
+
+
+__all__ = [
+    "Edit",
+    "EditKind",
+    "Repair",
+    "SideEffect",
+    "Target",
+    "apply",
+    "repair",
+    "repair_all",
+    "targets",
+]
