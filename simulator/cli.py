@@ -24,6 +24,7 @@ from .analysis.report import (
     render_reach_text,
 )
 from .checks import Limits
+from .demo import play, seed_files
 from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
 from .fixes import Repair, Target, repair, repair_all
 from .model import Flow, Scenario, TargetKind, Verdict
@@ -61,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "json"), default="table",
         help="tables for people (default) or the JSON report for programs",
     )  # fmt: skip
+    replay.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of the terminal"
+    )
     replay.add_argument(
         "--notes", action="store_true", help="print each scenario's notes above its tables"
     )
@@ -149,6 +153,35 @@ def parser() -> argparse.ArgumentParser:
         help="colour the steps: auto (default) on a terminal unless NO_COLOR is set",
     )  # fmt: skip
 
+    teach = commands.add_parser(
+        "demo",
+        help="classroom mode: scenarios told flow by flow, with the deciding rule, or a quiz",
+        description="Walk scenarios one flow at a time, then their health checks: who connects "
+        "to what, a pause, then the outcome and the rule that decided it. Without a terminal, "
+        "print it all (with --quiz, an answer key). Exit status 0; 2 for invalid input.",
+    )
+    teach.add_argument(
+        "paths", nargs="*", metavar="FILE",
+        help="scenario file or folder (default: the seed's scenarios 01 to 08 in ./scenarios)",
+    )  # fmt: skip
+    teach.add_argument(
+        "--quiz", action="store_true",
+        help="ask for each outcome first (a/d/p, h/u), then give the score and what was missed",
+    )  # fmt: skip
+
+    picture = commands.add_parser(
+        "graph",
+        help="draw a scenario: its hosts, and every flow and health check with its deciding rule",
+        description="Draw a scenario: clients, load balancers with their health checkers, "
+        "backends; every flow and health check as an edge coloured and dashed by its outcome and "
+        "labelled with the rule that decided it. OUT's extension picks the format: .svg or .png "
+        "(a picture), .dot (Graphviz), .mmd (Mermaid). Prints nothing. Exit status 0; 2 for "
+        "invalid input.",
+    )
+    picture.add_argument("file", metavar="FILE", help="scenario file")
+    picture.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="file to write: .svg, .png, .dot, .mmd"
+    )
     return top
 
 
@@ -212,10 +245,22 @@ def run_replay(args: argparse.Namespace) -> int:
     results = [simulate(s, limits) for s in load_all(scenario_files(args.paths))]
     fixes = [repair_all(r) for r in results]
     if args.format == "json":
-        sys.stdout.write(render_json(results, fixes=fixes))
+        report = render_json(results, fixes=fixes)
     else:
-        sys.stdout.write(render_table(results, notes=args.notes, fixes=fixes))
+        report = render_table(results, notes=args.notes, fixes=fixes)
+    _write(report, args.output)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _write(report: str, output: str | None) -> None:
+    """The report on standard output, or in the file ``output``."""
+    if output is None:
+        sys.stdout.write(report)
+        return
+    try:
+        Path(output).write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--output: cannot write {output}: {error.strerror}") from None
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -327,6 +372,20 @@ def _fix(scenario: Scenario, flow: Flow) -> Repair:
     return repair(result, target)
 
 
+def run_demo(args: argparse.Namespace) -> int:
+    files = scenario_files(args.paths) if args.paths else seed_files()
+    results = [simulate(s) for s in load_all(files)]
+    play(results, quiz=args.quiz, stdin=sys.stdin, stdout=sys.stdout)
+    return EXIT_OK
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    from .draw import draw  # noqa: PLC0415 (only this command draws; replay stays fast)
+
+    draw(simulate(load_one(args.file, "graph")), args.output)
+    return EXIT_OK
+
+
 #: Each command's handler, by the name its subparser was added under in ``parser``.
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay": run_replay,
@@ -334,6 +393,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "reach": run_reach,
     "diff": run_diff,
     "trace": run_trace,
+    "demo": run_demo,
+    "graph": run_graph,
 }
 
 

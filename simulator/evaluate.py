@@ -83,11 +83,9 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """The outcome of first match: every part of the peer and who decided it, and every rule
-    read on the way, in order."""
+    """The outcome of first match: every part of the peer and who decided it."""
 
     parts: tuple[Part, ...]
-    readings: tuple[Reading, ...] = ()
 
     @property
     def action(self) -> Action:
@@ -119,23 +117,55 @@ def first_match(rules: Sequence[RuleRef], packet: Packet, direction: Direction) 
     """Decide ``packet`` by the first rule that matches; no match means DROP."""
     remaining: list[Network] = [packet.peer(direction)]
     parts: list[Part] = []
+    for ref in rules:
+        rule = ref.rule
+        if not (rule.matches_protocol(packet.protocol) and rule.matches_port(packet.dst_port)):
+            continue
+        taken, remaining = _take(remaining, rule.peers)
+        parts.extend(Part(n, rule.action, ref) for n in taken)
+        if not remaining:
+            break
+    parts.extend(Part(n, Action.DROP, None) for n in remaining)
+    return Evaluation(tuple(_merge(parts)))
+
+
+def read_rules(
+    rules: Sequence[RuleRef], packet: Packet, direction: Direction
+) -> tuple[Reading, ...]:
+    """Every rule first match reads for ``packet``, in order, each field marked: what a
+    step-by-step trace shows. It reads as ``first_match`` decides, and stops where it stops."""
+    remaining: list[Network] = [packet.peer(direction)]
     readings: list[Reading] = []
     for ref in rules:
         rule = ref.rule
         protocol = rule.matches_protocol(packet.protocol)
         port = rule.matches_port(packet.dst_port)
+        if not (protocol and port):
+            readings.append(Reading(ref, protocol, port, _peer_match(remaining, rule.peers)))
+            continue
         taken, left = _take(remaining, rule.peers)
         peer = PeerMatch.NONE if not taken else PeerMatch.PART if left else PeerMatch.ALL
-        if not (protocol and port):
-            readings.append(Reading(ref, protocol, port, peer))
-            continue
         readings.append(Reading(ref, protocol, port, peer, tuple(taken)))
-        parts.extend(Part(n, rule.action, ref) for n in taken)
         remaining = left
         if not remaining:
             break
-    parts.extend(Part(n, Action.DROP, None) for n in remaining)
-    return Evaluation(tuple(_merge(parts)), tuple(readings))
+    return tuple(readings)
+
+
+def _peer_match(remaining: Sequence[Network], peers: Sequence[Network]) -> PeerMatch:
+    """How much of ``remaining`` the peers hold, for a rule read only to show it: exact where
+    one peer holds a network whole, as for a single address."""
+    inside = [
+        any(n.version == p.version and n.subnet_of(p) for p in peers)  # type: ignore[arg-type]
+        for n in remaining
+    ]
+    if all(inside):
+        return PeerMatch.ALL
+    if any(inside) or any(
+        n.version == p.version and n.overlaps(p) for n in remaining for p in peers
+    ):
+        return PeerMatch.PART
+    return PeerMatch.NONE
 
 
 def _take(

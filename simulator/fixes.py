@@ -213,7 +213,7 @@ def _wrong_hops(paths: Sequence[Path], want: Action) -> list[Hop]:
             return [
                 h
                 for h in reversed(path.hops)
-                if h.leg is Leg.REQUEST and h.decision is Decision.ACCEPT and h.readings
+                if h.leg is Leg.REQUEST and h.decision is Decision.ACCEPT and h.rules
             ]
     return []
 
@@ -236,7 +236,8 @@ def _candidates(scenario: Scenario, hop: Hop, want: Action) -> list[Edit]:
     assert hop.header is not None and hop.direction is not None
     acl = hop.checkpoint is Checkpoint.NETWORK_ACL
     direction = hop.direction
-    decider = hop.readings[-1] if hop.readings and hop.readings[-1].matched else None
+    readings = hop.readings
+    decider = readings[-1] if readings and readings[-1].matched else None
     if decider is not None:
         name, at = decider.ref.group, decider.ref.index
     else:
@@ -249,7 +250,7 @@ def _candidates(scenario: Scenario, hop: Hop, want: Action) -> list[Edit]:
         for j in range(at + 1, len(rules)):
             if rules[j].action is want and _covers(rules[j], hop):
                 edits.append(replace(base, kind=EditKind.MOVE, rule=rules[j], origin=j))
-    for reading in hop.readings:
+    for reading in readings:
         rule = reading.ref.rule
         if reading is decider or rule.action is not want or not reading.protocol:
             continue

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .checks import ScenarioWarning
-from .evaluate import Packet, Reading
+from .evaluate import Packet, Reading, RuleRef, read_rules
 from .model import (
     Backend,
     Checkpoint,
@@ -38,11 +38,19 @@ class Hop:
     rule: str | None = None
     partly: bool = False  # the rules allowed only part of a range of source addresses (§3.6)
     short: str = ""  # a few words for a table, where no rule decided
-    readings: tuple[Reading, ...] = ()  # every rule read, in order, where rules decided
+    rules: tuple[RuleRef, ...] = ()  # the rules first match read from, where rules decided
     fields: str = ""  # what the rules were read against: protocol, port and peer
     header: Packet | None = None  # the packet the rules read, where rules decided
     lists: tuple[str, ...] = ()  # the groups (in binding order) or the ACL the rules came from
     tracked: bool = False  # the request was entered in the connection table here (§1.6)
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        """Every rule first match read here, in order, each field marked; none where no rules
+        decided."""
+        if self.header is None or self.direction is None or not self.rules:
+            return ()
+        return read_rules(self.rules, self.header, self.direction)
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,17 +117,18 @@ def hop_event(hop: Hop, paint: Paint) -> list[str]:
     decision = paint.decision(hop.decision)
     if hop.leg is Leg.REPLY and hop.reason.startswith("established connection"):
         return [f"at {where}: the reply matches the connection table -> {decision}: {hop.reason}"]
-    if not hop.readings:
+    readings = hop.readings
+    if not readings:
         return [f"at {where}: {decision}: {hop.reason}"]
-    lists = list(dict.fromkeys(r.ref.group for r in hop.readings))
-    read = len(hop.readings)
+    lists = list(dict.fromkeys(r.ref.group for r in readings))
+    read = len(readings)
     head = (
         f"at {where} ({', '.join(lists)}): first match reads {read} rule{'s' * (read != 1)} "
         f"for {hop.fields}"
     )
     if hop.leg is Leg.REPLY:
         head += "; an ACL keeps no state, so it reads the reply anew (§1.6)"
-    table = rule_table(hop.readings, hop.direction, paint)
+    table = rule_table(readings, hop.direction, paint)
     after = f"-> {decision}: {hop.reason}"
     return [head, *table.splitlines(), after]
 

@@ -182,7 +182,8 @@ class Walker:
         else:
             sources = [(g, self.scenario.security_group(g).rules(direction)) for g in lists]
             default = "no rule matched: default DROP (§1.4)"
-        evaluation = first_match(ordered(sources, direction), packet, direction)
+        refs = ordered(sources, direction)
+        evaluation = first_match(refs, packet, direction)
         ref = evaluation.decided_by
         decision = Decision.ACCEPT if evaluation.action is Action.ACCEPT else Decision.DROP
         reason = (
@@ -205,7 +206,7 @@ class Walker:
             short=f"{packet.peer(direction)} only partly allowed (§3.6)"
             if evaluation.split
             else "",
-            readings=evaluation.readings,
+            rules=tuple(refs),
             fields=_fields(packet, direction),
             header=packet,
             lists=tuple(lists),

@@ -1,21 +1,25 @@
 """Properties of lint and diff against the evaluator on random rule sets.
 
-- removing every rule lint calls shadowed or redundant changes no verdict;
+- removing every rule lint calls shadowed or redundant changes no verdict, and on whole
+  scenarios removing every rule lint says to delete changes what no instance accepts;
 - diff reports two groups equivalent exactly when no packet gets different verdicts.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from simulator.analysis.diff import diff
 from simulator.analysis.lint import lint
+from simulator.analysis.regions import accepted
 from simulator.evaluate import Packet, first_match, ordered
 from simulator.model import Action, Direction, Protocol
 from simulator.scenario import load_text
+from tests.test_properties import sg_scenarios
 
 NETS = [
     "10.0.0.0/8",
@@ -93,3 +97,50 @@ def test_diff_is_equivalent_exactly_when_no_packet_differs(old: list[str], new: 
                 port,
             )
             assert first_match(refs, packet, change.direction).action is want
+
+
+@given(sg_scenarios())
+def test_deleting_what_lint_says_to_delete_changes_nothing_anywhere(text: str) -> None:
+    """On random scenarios whose instances bind several groups: every rule lint says to
+    delete can go, and every instance accepts exactly the packets it accepted before."""
+    before = load_text(text, "p.yaml")
+    doomed = {
+        (f.group, f.direction, f.index)
+        for f in lint(before)
+        if f.fix and f.fix.startswith("delete it") and not f.acl
+    }
+    event(f"{min(len(doomed), 3)}{'+' if len(doomed) > 2 else ''} rules to delete")
+    after = replace(
+        before,
+        security_groups=tuple(
+            replace(
+                g,
+                inbound=tuple(
+                    r
+                    for i, r in enumerate(g.inbound)
+                    if (g.name, Direction.INBOUND, i) not in doomed
+                ),
+                outbound=tuple(
+                    r
+                    for i, r in enumerate(g.outbound)
+                    if (g.name, Direction.OUTBOUND, i) not in doomed
+                ),
+            )
+            for g in before.security_groups
+        ),
+    )
+    for instance in before.instances:
+        for direction in Direction:
+            old, new = (
+                accepted(
+                    ordered(
+                        [
+                            (n, s.security_group(n).rules(direction))
+                            for n in instance.security_groups
+                        ],
+                        direction,
+                    )
+                )
+                for s in (before, after)
+            )
+            assert old.covers(new) and new.covers(old), (instance.name, direction)

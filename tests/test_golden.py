@@ -29,6 +29,8 @@ from simulator.steps import render_steps
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
+
+
 def render_replay_table(results: Sequence[ScenarioResult]) -> str:
     """What ``sgsim replay`` prints: the tables, with fixes for any failing expectation."""
     return render_table(results, fixes=[repair_all(r) for r in results])

@@ -77,8 +77,112 @@ def test_a_rule_covered_with_the_same_action_is_redundant() -> None:
 
 
 def test_partial_overlap_with_different_actions_is_a_correlation() -> None:
-    text = group("10.0.0.0/8 + 80-90 allow", "10.1.0.0/16 + 85-100 drop")
+    text = group("10.1.0.0/16 + 85-100 drop", "10.0.0.0/8 + 80-90 allow")
     assert kinds(text) == [("correlation", "warning", "sg", 1)]
+
+
+def test_a_drop_partly_taken_by_an_earlier_accept_is_a_blocklist_warning() -> None:
+    # The blocklist's target still reaches port 8080, the one port that matters.
+    text = group("0.0.0.0/0 + 8080 allow", "203.0.113.5 + ALL drop")
+    (finding,) = lint(load_text(text, "l.yaml"))
+    assert (finding.kind, finding.severity, finding.index) == (
+        "blocklist-partly-below-accept", Severity.WARNING, 1,
+    )  # fmt: skip
+    assert finding.message.startswith("part of this drop never applies: sg inbound #0")
+    assert finding.fix == "move it above #0"
+
+
+SHARED = """title: shared groups
+instances:
+  a: {ip: 10.0.1.10, security_groups: [sg-base, sg-web]}
+  b: {ip: 10.0.1.20, security_groups: [SECOND]}
+security_groups:
+  sg-base: {inbound: [10.0.0.0/8 + 8080 allow]}
+  sg-web: {inbound: [10.0.0.0/8 + 8080 allow]}
+"""
+
+
+def test_a_rule_dead_only_where_another_group_comes_first_is_not_to_be_deleted() -> None:
+    (finding,) = lint(load_text(SHARED.replace("SECOND", "sg-web"), "s.yaml"))
+    assert (finding.kind, finding.severity, finding.group, finding.on) == (
+        "redundant", Severity.INFO, "sg-web", "instance a",
+    )  # fmt: skip
+    assert finding.fix is None
+    assert finding.message.endswith("; it still applies on b")
+
+
+def test_a_rule_dead_wherever_its_group_is_bound_may_be_deleted() -> None:
+    findings = lint(load_text(SHARED.replace("SECOND", "sg-base, sg-web"), "s.yaml"))
+    assert {f.on for f in findings} == {"instance a", "instance b"}
+    assert {f.fix for f in findings} == {"delete it: it applies nowhere its group is bound"}
+
+
+def test_a_drop_in_a_group_bound_after_the_accepting_one_is_fixed_by_the_binding_order() -> None:
+    text = """title: order of groups
+instances: {web: {ip: 10.0.1.10, security_groups: [sg-open, sg-block]}}
+security_groups:
+  sg-open: {inbound: [0.0.0.0/0 + 8080 allow]}
+  sg-block: {inbound: [203.0.113.5 + 8080 drop]}
+"""
+    (finding,) = [f for f in lint(load_text(text, "o.yaml")) if f.severity is Severity.ERROR]
+    assert (finding.kind, finding.group, finding.index, finding.on) == (
+        "blocklist-below-accept", "sg-block", 0, "instance web",
+    )  # fmt: skip
+    assert finding.message.startswith(
+        "on instance web, whose groups are read sg-open, then sg-block"
+    )
+    assert finding.fix == "bind sg-block before sg-open on web"
+
+
+def test_a_clbs_groups_are_read_together_in_binding_order() -> None:
+    text = """title: CLB groups
+clients: {bad: 203.0.113.5}
+instances: {rs: {ip: 10.0.1.10, security_groups: [sg-web]}}
+load_balancers:
+  clb:
+    type: public
+    vip: 119.28.10.10
+    security_groups: [sg-allow, sg-block]
+    listeners: [{protocol: TCP, port: 80, backends: [rs:8080]}]
+security_groups:
+  sg-allow: {inbound: [0.0.0.0/0 + 80 allow]}
+  sg-block: {inbound: [bad IP + 80 drop]}
+  sg-web: {inbound: [0.0.0.0/0 + 8080 allow]}
+"""
+    errors = [f for f in lint(load_text(text, "c.yaml")) if f.severity is Severity.ERROR]
+    assert [(f.kind, f.group, f.on) for f in errors] == [
+        ("blocklist-below-accept", "sg-block", "CLB clb")
+    ]
+
+
+def test_network_acls_are_linted_too() -> None:
+    text = """title: ACL
+instances: {web: {ip: 10.0.1.10, subnet: sn, security_groups: [sg]}}
+security_groups: {sg: {inbound: [10.0.0.0/8 + 8080 allow]}}
+network_acls:
+  acl: {subnets: [sn], inbound: [0.0.0.0/0 + ALL allow, 10.0.0.0/8 + 8080 drop]}
+"""
+    (finding,) = lint(load_text(text, "a.yaml"))
+    assert (finding.kind, finding.group, finding.acl, finding.index) == (
+        "blocklist-below-accept",
+        "acl",
+        True,
+        1,
+    )
+
+
+def test_all_ports_open_even_below_a_bogon_block() -> None:
+    text = group("0.0.0.0/8 + ALL drop", "0.0.0.0/0 + ALL allow")
+    assert ("all-ports-public", "warning", "sg", 1) in kinds(text)
+
+
+def test_a_shadowed_rule_says_which_earlier_rules_decide_which_way() -> None:
+    text = group("10.0.0.0/9 + 80 allow", "10.128.0.0/9 + 80 drop", "10.0.0.0/8 + 80 drop")
+    (finding,) = [f for f in lint(load_text(text, "l.yaml")) if f.index == 2]
+    assert finding.message == (
+        "this drop never applies: earlier accepts (#0) take its packets first, and #1 already "
+        "DROP the rest"
+    )
 
 
 def test_admin_ports_and_all_ports_open_to_the_internet() -> None:
@@ -113,7 +217,19 @@ def test_cli_exit_status_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     )
     document = json.loads(capsys.readouterr().out)
     assert {tuple(sorted(f)) for f in document["findings"]} == {
-        ("direction", "file", "fix", "group", "index", "kind", "message", "rule", "severity")
+        (
+            "acl",
+            "direction",
+            "file",
+            "fix",
+            "group",
+            "index",
+            "kind",
+            "message",
+            "on",
+            "rule",
+            "severity",
+        )
     }
     assert [f["index"] for f in document["findings"]] == [1, 2]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from simulator.evaluate import Evaluation, Packet, PeerMatch, first_match, ordered
+from simulator.evaluate import Evaluation, Packet, PeerMatch, first_match, ordered, read_rules
 from simulator.model import Action, Checkpoint, Decision, Direction, Leg, Protocol, Rule
 from simulator.rules import Names, parse_seed_rule
 from simulator.scenario import load_text
@@ -194,7 +194,7 @@ def test_every_rule_read_is_marked_field_by_field_as_the_naive_reference_reads_i
     refs = ordered([(name, parsed(g)) for name, g in named], direction)
     specs_in_order = [spec for _, g in named for spec in g]
     evaluation = first_match(refs, packet_for(protocol, port, host(address), direction), direction)
-    readings = evaluation.readings
+    readings = read_rules(refs, packet_for(protocol, port, host(address), direction), direction)
     assert [r.ref for r in readings] == refs[: len(readings)]
     for reading, spec in zip(readings, specs_in_order, strict=False):
         assert reading.protocol == (spec.protocol in ("ALL", protocol))

@@ -215,7 +215,7 @@ def test_networks_of_ipv6_and_of_everything() -> None:
         (Box(UDP, 4, v4("10.0.0.7"), v4("10.0.0.7"), 53, 60), "UDP:53-60 from 10.0.0.7/32"),
         (Box(TCP, 4, 0, TOP4), "TCP:ALL from 0.0.0.0/0"),
         (
-            Box(TCP, 4, v4("10.0.0.1"), v4("10.0.0.2"), 0, 65535),
+            Box(TCP, 4, v4("10.0.0.1"), v4("10.0.0.2"), 1, 65535),
             "TCP:ALL from 10.0.0.1/32, 10.0.0.2/32",
         ),
         (Box(ICMP, 4, v4("10.0.0.0"), v4("10.0.1.0")), "ICMP from 10.0.0.0/24, 10.0.1.0/32"),
@@ -238,7 +238,7 @@ def test_ports_and_example() -> None:
 
 def test_size() -> None:
     assert Box(TCP, 4, 0, 9, 80, 84).size == 50
-    assert Box(ICMP, 4, 0, 0).size == 65536
+    assert Box(ICMP, 4, 0, 0).size == 65535
 
 
 # -- Space -------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_everything() -> None:
         (p, f) for p in PACKET_PROTOCOLS for f in (4, 6)
     }
     assert Protocol.ALL not in {b.protocol for b in every}
-    assert every.size() == len(PACKET_PROTOCOLS) * (2**32 + 2**128) * 65536
+    assert every.size() == len(PACKET_PROTOCOLS) * (2**32 + 2**128) * 65535
     assert not Space()
     assert bool(every)
 
@@ -369,7 +369,7 @@ def test_rule_space_of_bare_ports_is_tcp() -> None:
 
 def test_rule_space_of_udp_all_ports() -> None:
     space = rule_space(rule("10.0.0.0/31 + UDP:ALL drop"))
-    assert space.boxes == (Box(UDP, 4, v4("10.0.0.0"), v4("10.0.0.1"), 0, 65535),)
+    assert space.boxes == (Box(UDP, 4, v4("10.0.0.0"), v4("10.0.0.1"), 1, 65535),)
 
 
 def test_rule_space_of_adjacent_port_ranges_merges() -> None:
@@ -380,7 +380,7 @@ def test_rule_space_of_adjacent_port_ranges_merges() -> None:
 @pytest.mark.parametrize(("text", "protocol"), [("ICMP", ICMP), ("ICMPv6", ICMPV6), ("GRE", GRE)])
 def test_rule_space_of_a_portless_protocol_spans_every_port(text: str, protocol: Protocol) -> None:
     space = rule_space(rule(f"10.0.0.0/24 + {text} allow"))
-    assert space.boxes == (Box(protocol, 4, v4("10.0.0.0"), v4("10.0.0.255"), 0, 65535),)
+    assert space.boxes == (Box(protocol, 4, v4("10.0.0.0"), v4("10.0.0.255"), 1, 65535),)
     assert space.boxes[0].ports is None
 
 
@@ -389,15 +389,15 @@ def test_rule_space_of_all_holds_every_packet_protocol() -> None:
     assert {b.protocol for b in space} == set(PACKET_PROTOCOLS)
     assert Protocol.ALL not in {b.protocol for b in space}
     for box in space:
-        assert (box.family, box.lo, box.hi, box.plo, box.phi) == (4, 0, TOP4, 0, 65535)
-    assert space.size() == len(PACKET_PROTOCOLS) * 2**32 * 65536
+        assert (box.family, box.lo, box.hi, box.plo, box.phi) == (4, 0, TOP4, 1, 65535)
+    assert space.size() == len(PACKET_PROTOCOLS) * 2**32 * 65535
 
 
 def test_rule_space_of_an_ipv6_peer() -> None:
     space = rule_space(rule("2001:db8::/120 + UDP:53 allow"))
     assert space.boxes == (Box(UDP, 6, v6("2001:db8::"), v6("2001:db8::ff"), 53, 53),)
     everywhere = rule_space(rule("::/0 + TCP:ALL allow"))
-    assert everywhere.boxes == (Box(TCP, 6, 0, TOP6, 0, 65535),)
+    assert everywhere.boxes == (Box(TCP, 6, 0, TOP6, 1, 65535),)
 
 
 def test_rule_space_of_ipv4_everywhere_holds_no_ipv6() -> None:
@@ -420,7 +420,7 @@ def test_rule_space_of_a_security_group_with_several_addresses() -> None:
 def test_rule_space_of_a_security_group_with_all() -> None:
     space = rule_space(rule("sg-web + ALL allow"))
     assert len(space.boxes) == 4 * len(PACKET_PROTOCOLS)
-    assert space.size() == 4 * len(PACKET_PROTOCOLS) * 65536
+    assert space.size() == 4 * len(PACKET_PROTOCOLS) * 65535
 
 
 def test_rule_space_of_an_empty_peer_list_matches_nothing() -> None:
@@ -487,7 +487,7 @@ PACKET_UNIVERSES = (
     ipaddress.ip_network("2001:db8::/119"),
     ipaddress.ip_network("2001:db8::/125"),
 )
-PACKET_PORTS = (0, 1, 22, 79, 80, 81, 100, 101, 443, 7999, 8000, 8080, 8100, 8101, 65535)
+PACKET_PORTS = (1, 22, 79, 80, 81, 100, 101, 443, 7999, 8000, 8080, 8100, 8101, 65535)
 DST = {4: ipaddress.ip_network("10.9.9.9"), 6: ipaddress.ip_network("2001:db8:ffff::9")}
 
 
@@ -535,7 +535,7 @@ def addresses(draw: st.DrawFn) -> Addr:
 def packets(draw: st.DrawFn) -> tuple[Protocol, Addr, int | None]:
     protocol = draw(st.sampled_from(PACKET_PROTOCOLS))
     port = (
-        draw(st.sampled_from(PACKET_PORTS) | st.integers(0, 65535)) if protocol in PORTED else None
+        draw(st.sampled_from(PACKET_PORTS) | st.integers(1, 65535)) if protocol in PORTED else None
     )
     return protocol, draw(addresses()), port
 
@@ -595,7 +595,7 @@ def test_regions_are_disjoint_and_cover_everything(texts: list[str]) -> None:
         assert 0 <= box.lo <= box.hi <= (TOP4 if box.family == 4 else TOP6)
         assert 0 <= box.plo <= box.phi <= 65535
         if not box.protocol.has_ports:
-            assert (box.plo, box.phi) == (0, 65535)  # a port never splits a port-less protocol
+            assert (box.plo, box.phi) == (1, 65535)  # a port never splits a port-less protocol
     assert disjoint(boxes)
     for a, b in itertools.combinations(regions, 2):
         assert not a.space & b.space

@@ -32,7 +32,7 @@ from ..model import (
 )
 from ..simulate import health_checks
 from .regions import decided
-from .space import TOP, Box, Space
+from .space import PORTS, TOP, Box, Space
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class BackendReach:
 
 def _sources(protocol: Protocol, port: int | None, space: Space) -> Space:
     """The same source addresses, as packets of ``protocol`` to ``port``."""
-    low, high = (port, port) if port is not None and protocol.has_ports else (0, 65535)
+    low, high = (port, port) if port is not None and protocol.has_ports else PORTS
     return Space(tuple(Box(protocol, b.family, b.lo, b.hi, low, high) for b in space)).merged()
 
 

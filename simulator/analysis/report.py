@@ -22,7 +22,9 @@ def _where(finding: Finding) -> str:
         return "-"
     index = f" #{finding.index}" if finding.index is not None else ""
     direction = f" {finding.direction}" if finding.direction else ""
-    return f"{finding.group}{direction}{index}"
+    kind = "network ACL " if finding.acl else ""
+    on = f" on {finding.on}" if finding.on else ""
+    return f"{kind}{finding.group}{direction}{index}{on}"
 
 
 def render_findings_table(files: Sequence[tuple[str, Sequence[Finding]]]) -> str:
@@ -54,6 +56,8 @@ def finding_json(file: str, finding: Finding) -> dict[str, Any]:
         "rule": finding.rule,
         "message": finding.message,
         "fix": finding.fix,
+        "on": finding.on,
+        "acl": finding.acl,
     }
 
 

@@ -21,7 +21,9 @@ from ..model import Network, PortRange, Protocol, Rule
 PACKET_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.ALL)
 #: The highest address of each family, as an integer.
 TOP = {4: 2**32 - 1, 6: 2**128 - 1}
-_ALL_PORTS = (0, 65535)
+#: The destination ports a packet of TCP or UDP can have: port 0 is none (rules name 1-65535).
+PORTS = (1, 65535)
+_ALL_PORTS = PORTS
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -32,8 +34,8 @@ class Box:
     family: int
     lo: int
     hi: int
-    plo: int = 0
-    phi: int = 65535
+    plo: int = PORTS[0]
+    phi: int = PORTS[1]
 
     def intersect(self, other: Box) -> Box | None:
         if (self.protocol, self.family) != (other.protocol, other.family):
@@ -262,7 +264,10 @@ def rule_space(rule: Rule) -> Space:
         for peer in rule.peers:
             lo, hi = int(peer.network_address), int(peer.broadcast_address)
             if protocol.has_ports:
-                boxes += [Box(protocol, peer.version, lo, hi, r.low, r.high) for r in rule.ports]
+                boxes += [
+                    Box(protocol, peer.version, lo, hi, max(r.low, PORTS[0]), r.high)
+                    for r in rule.ports
+                ]
             else:
                 boxes.append(Box(protocol, peer.version, lo, hi))
     return Space.of(boxes)
