@@ -27,6 +27,7 @@ from .checks import Limits
 from .demo import play, seed_files
 from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
 from .fixes import Repair, Target, repair, repair_all
+from .html_report import render_html
 from .model import Flow, Scenario, TargetKind, Verdict
 from .report import (
     render_flow_json,
@@ -59,8 +60,9 @@ def parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or folder")
     replay.add_argument(
-        "--format", choices=("table", "json"), default="table",
-        help="tables for people (default) or the JSON report for programs",
+        "--format", choices=("table", "json", "html"), default="table",
+        help="tables for people (default), the JSON report for programs, or one self-contained "
+        "HTML page with pictures and every trace",
     )  # fmt: skip
     replay.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE instead of the terminal"
@@ -246,6 +248,10 @@ def run_replay(args: argparse.Namespace) -> int:
     fixes = [repair_all(r) for r in results]
     if args.format == "json":
         report = render_json(results, fixes=fixes)
+    elif args.format == "html":
+        from .draw import render_svg  # noqa: PLC0415 (drawing loads matplotlib: only when asked)
+
+        report = render_html(results, fixes=fixes, picture=render_svg)
     else:
         report = render_table(results, notes=args.notes, fixes=fixes)
     _write(report, args.output)
