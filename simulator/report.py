@@ -323,17 +323,22 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 # -- traces ----------------------------------------------------------------------------
-def render_trace(result: FlowResult) -> str:
-    """Every path of one flow, hop by hop, request then reply."""
+def trace_heading(result: FlowResult) -> list[str]:
+    """A traced flow's first lines: who to what, the verdict, and backends not picked."""
     flow = result.flow
-    head = f"{flow.source} -> {flow.written_to} ({result.protocol}): {result.verdict}"
-    lines = [head]
+    lines = [f"{flow.source} -> {flow.written_to} ({result.protocol}): {result.verdict}"]
     if result.all_unhealthy:
         lines.append(
             "every backend fails its health check, so the CLB forwards to all of them (§3.8)"
         )
     elif result.unhealthy:
         lines.append("not picked, failing health checks: " + ", ".join(result.unhealthy))
+    return lines
+
+
+def render_trace(result: FlowResult) -> str:
+    """Every path of one flow, hop by hop, request then reply."""
+    lines = trace_heading(result)
     for number, path in enumerate(result.paths, 1):
         where = f"backend {path.backend}" if path.backend else "direct"
         lines += ["", f"path {number} of {len(result.paths)} ({where}): {path.verdict}"]

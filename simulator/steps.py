@@ -16,7 +16,7 @@ from tabulate import tabulate
 
 from .evaluate import PeerMatch, Reading
 from .model import Checkpoint, Decision, Direction, Leg, Rule
-from .report import describe
+from .report import describe, trace_heading
 from .results import FlowResult, Hop, Path
 
 YES, NO, SOME = "✓", "✗", "~"
@@ -62,18 +62,11 @@ class Paint:
 def render_steps(result: FlowResult, *, color: bool = False) -> str:
     """Every path of one flow as numbered events, request then reply."""
     paint = Paint(color)
-    flow = result.flow
-    lines = [f"{flow.source} -> {flow.written_to} ({result.protocol}): {result.verdict}"]
-    if result.all_unhealthy:
-        lines.append(
-            "every backend fails its health check, so the CLB forwards to all of them (§3.8)"
-        )
-    elif result.unhealthy:
-        lines.append("not picked, failing health checks: " + ", ".join(result.unhealthy))
+    lines = trace_heading(result)
     for number, path in enumerate(result.paths, 1):
         where = f"backend {path.backend}:{path.port}" if path.backend else "direct"
         lines += ["", paint(f"path {number} of {len(result.paths)} ({where})", "bold")]
-        lines += path_steps(flow.source, path, paint)
+        lines += path_steps(result.flow.source, path, paint)
     return "\n".join(lines) + "\n"
 
 
