@@ -98,7 +98,9 @@ def _convert(
             key_line = key_node.start_mark.line + 1
             key = _convert(key_node, file, constructor, path, budget)
             if not isinstance(key, str):
-                if isinstance(key_node, yaml.ScalarNode):
+                if isinstance(key_node, yaml.ScalarNode) and not key_node.value:
+                    written, why = "(empty key)", "this key is empty, which YAML reads as null"
+                elif isinstance(key_node, yaml.ScalarNode):
                     written = key_node.value
                     why = f"YAML reads {written} as {_yaml_text(key)}, so put it in quotes"
                 else:

@@ -552,6 +552,11 @@ BAD += [
         id="a key YAML reads as a boolean",
     ),
     pytest.param(
+        y("title: x", "clients: {? : 1.2.3.4}"),
+        "bad.yaml:2: clients.(empty key): keys must be text; this key is empty, which YAML reads as null",
+        id="an empty key",
+    ),
+    pytest.param(
         y("title: x", "clients: [a"),
         "bad.yaml:2: yaml: malformed YAML: expected ',' or ']', but got '<stream end>' (column 10)",
         id="unclosed bracket located past the end",
