@@ -7,6 +7,7 @@ of a scenario. Which edit is best is for the search in ``fixes`` to say.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -123,20 +124,42 @@ def _widen(rule: Rule, hop: Hop, port_ok: bool, peer: PeerMatch) -> Rule | None:
     """``rule`` with the one field that missed the packet widened to hold it, if only one did."""
     assert hop.header is not None and hop.direction is not None
     packet = hop.header
+    head = rule.text.rpartition("+")[0].strip()
     if not port_ok and peer is PeerMatch.ALL and packet.dst_port is not None:
-        ports = _joined((*rule.ports, PortRange(packet.dst_port, packet.dst_port)))
-        head = rule.text.rpartition("+")[0].strip()
+        port = packet.dst_port
+        added = EPHEMERAL if hop.leg is Leg.REPLY and port in EPHEMERAL else PortRange(port, port)
+        ports = _joined((*rule.ports, added))
         return replace(rule, ports=ports, text=_written(rule, head, ports))
     wanted = packet.peer(hop.direction)
-    if port_ok and peer is PeerMatch.NONE and len(rule.peers) == 1:
+    if port_ok and peer is PeerMatch.NONE and len(rule.peers) == 1 and not _names_group(head):
         (net,) = rule.peers
         if net.version != wanted.version:
             return None
         wide = net
         while not wanted.subnet_of(wide):  # type: ignore[arg-type]
             wide = wide.supernet()
+        if wide.prefixlen < net.prefixlen - WIDEST_STEP or wide.prefixlen < WIDEST[wide.version]:
+            return None  # so wide a network is no longer the rule it was: insert one instead
         return replace(rule, peers=(wide,), text=_written(rule, _peer_text(wide), rule.ports))
     return None
+
+
+#: How far a peer may be widened: at most 8 bits, and never wider than a /16 (IPv4) or a /48
+#: (IPv6); past that a change would open far more than the one packet it is for.
+WIDEST_STEP = 8
+WIDEST = {4: 16, 6: 48}
+
+
+def _names_group(peer: str) -> bool:
+    """True when a rule's peer, as written, is a security group: it follows the group's members
+    (§1.1), which no network written in its place would."""
+    if peer.endswith((" IP", " VIP")):
+        return False
+    try:
+        ipaddress.ip_network(peer, strict=False)
+    except ValueError:
+        return True
+    return False
 
 
 def _joined(ranges: Sequence[PortRange]) -> tuple[PortRange, ...]:

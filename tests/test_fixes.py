@@ -79,16 +79,39 @@ def test_a_failing_health_check_gets_the_rule_for_its_prober() -> None:
     ]
 
 
-def test_an_acl_that_stops_the_reply_gets_its_range_widened_by_just_that_port() -> None:
-    # Opening every ephemeral port to the client would also let through the flows on ports
-    # 61000 that the file expects denied; adding port 1025 alone breaks fewer expectations.
+def test_an_acl_that_stops_the_reply_opens_every_ephemeral_port_and_says_what_that_breaks() -> None:
+    # A client's source port changes with each connection, so a fix for port 1025 alone would
+    # fail the next one; the ephemeral range also lets through the flows the file expects denied,
+    # and the fix says so.
     (fix,) = repairs_of(
         "19-acl-stateless-ephemeral-ports.yaml",
         ("src_port: 1025, expect: partial", "src_port: 1025, expect: allowed"),
     )
     assert [str(e) for e in fix.edits] == [
-        "change network ACL acl-b outbound #0 '0.0.0.0/0 + 32768-60999 allow' to "
-        "'0.0.0.0/0 + TCP:1025,32768-60999 allow'"
+        "insert '203.0.113.10 + TCP:1024-65535 allow' at index 1 of network ACL acl-b outbound"
+    ]
+    assert [e.breaks for e in fix.side_effects] == [True, True]
+
+
+def test_a_peer_is_never_widened_far_and_a_group_peer_never() -> None:
+    text = """title: widen
+clients: {ClientA: 203.0.113.10, ClientC: 192.0.2.30}
+instances:
+  app: {ip: 10.0.2.4, security_groups: [sg-app]}
+  api: {ip: 10.0.3.4, security_groups: [sg-api]}
+  rs: {ip: 10.0.1.11, security_groups: [sg-web]}
+security_groups:
+  sg-app: {outbound: [0.0.0.0/0 + ALL allow]}
+  sg-api: {}
+  sg-web: {inbound: [ClientA IP + 8080 allow, sg-api + 8080 allow]}
+flows:
+  - {from: ClientC, to: rs:8080, expect: allowed}
+  - {from: app, to: rs:8080, expect: allowed}
+"""
+    fixes = repair_all(simulate(load_text(text, "w.yaml")))
+    assert [str(e) for f in fixes for e in f.edits] == [
+        "insert '192.0.2.30 + TCP:8080 allow' at index 2 of sg-web inbound",
+        "insert '10.0.2.4 + TCP:8080 allow' at index 2 of sg-web inbound",
     ]
 
 
