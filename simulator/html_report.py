@@ -22,7 +22,7 @@ from .report import (
     summary,
 )
 from .results import ScenarioResult
-from .steps import render_steps
+from .steps import Paint, path_steps, render_steps
 
 STYLE = """
 body { font: 18px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #111;
@@ -36,7 +36,7 @@ th { background: #f0f0f0; }
 .bad { color: #a4000f; font-weight: 700; }
 .mixed { color: #8a4b00; font-weight: 700; }
 pre { font: 15px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, monospace; background: #f7f7f7;
-      padding: .8em; overflow-x: auto; white-space: pre; }
+      padding: .8em; overflow-x: auto; white-space: pre-wrap; }
 .notes { white-space: pre-wrap; background: #fbfaf3; border-left: 4px solid #d8c96b;
          padding: .6em 1em; }
 details { margin: .4em 0; } summary { cursor: pointer; font-weight: 600; }
@@ -131,6 +131,19 @@ def _scenario(
                 f"<summary>{escape(head)}: "
                 f'<span class="{CLASSES[verdict]}">{escape(verdict)}</span></summary>',
                 f"<pre>{escape(render_steps(flow))}</pre>",
+                "</details>",
+            ]
+    if result.health_checks:
+        parts.append("<h3>Every health check, step by step</h3>")
+        for check in result.health_checks:
+            head = f"{check.load_balancer}:{check.listener.key} -> {check.backend}"
+            status = str(check.status)
+            steps = "\n".join(path_steps(check.source, check.path, Paint(False)))
+            parts += [
+                "<details>",
+                f"<summary>{escape(head)}: "
+                f'<span class="{CLASSES[status]}">{escape(status)}</span></summary>',
+                f"<pre>{escape(steps)}</pre>",
                 "</details>",
             ]
     parts += [f"<p><strong>{escape(summary(result))}</strong></p>", "</section>"]

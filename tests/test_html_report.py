@@ -83,8 +83,9 @@ def test_every_shipped_scenario_makes_a_well_formed_page_that_fetches_nothing() 
     assert page.tags.count("section") == len(SCENARIOS)
     assert page.tags.count("svg") == len(SCENARIOS)
     assert "<?xml" not in text  # the picture is inlined as an element
-    flows = sum(len(simulate(load_file(p)).flows) for p in SCENARIOS)
-    assert page.tags.count("details") == flows  # one expandable trace per flow
+    results = [simulate(load_file(p)) for p in SCENARIOS]
+    traced = sum(len(r.flows) + len(r.health_checks) for r in results)
+    assert page.tags.count("details") == traced  # one expandable trace per flow and check
     assert page.ids == [f"s{n}" for n in range(1, len(SCENARIOS) + 1)]
 
 
