@@ -15,7 +15,7 @@ from typing import TextIO
 from tabulate import tabulate
 
 from .evaluate import PeerMatch, Reading
-from .model import Checkpoint, Decision, Direction, Leg, Rule
+from .model import Checkpoint, Decision, Direction, Leg, Protocol, Rule
 from .report import describe, trace_heading
 from .results import FlowResult, Hop, Path
 
@@ -35,7 +35,9 @@ def use_color(choice: str, stream: TextIO) -> bool:
     """``always``, ``never``, or ``auto``: colour on a terminal unless ``NO_COLOR`` is set."""
     if choice != "auto":
         return choice == "always"
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
 
 
 class Paint:
@@ -137,7 +139,9 @@ def rule_table(readings: Sequence[Reading], direction: Direction | None, paint: 
             f"{reading.ref.group} #{reading.ref.index}",
             rule.text,
             f"{paint.mark(reading.protocol)} {rule.protocol}",
-            f"{paint.mark(reading.port)} {_ports(rule)}",
+            f"{paint.mark(reading.port)} {_ports(rule)}"
+            if rule.protocol.has_ports or rule.protocol is Protocol.ALL
+            else "-",
             f"{peer_mark} {_peers(rule)}",
             _outcome(reading, paint),
         ]
