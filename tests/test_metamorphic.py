@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from simulator.model import Backend, Direction, Scenario, Target
 from simulator.scenario import load_text
 from simulator.simulate import simulate
-from tests.test_properties import sg_scenarios
+from simulator.strategies import scenario_texts
 
 
 def outcomes(scenario: Scenario) -> tuple[list[str], list[str]]:
@@ -24,7 +24,7 @@ def outcomes(scenario: Scenario) -> tuple[list[str], list[str]]:
     return [str(f.verdict) for f in result.flows], [str(h.status) for h in result.health_checks]
 
 
-@given(text=sg_scenarios(), data=st.data())
+@given(text=scenario_texts(), data=st.data())
 def test_swapping_adjacent_rules_with_the_same_action_changes_no_verdict(
     text: str, data: st.DataObject
 ) -> None:
@@ -52,7 +52,7 @@ def test_swapping_adjacent_rules_with_the_same_action_changes_no_verdict(
     assert outcomes(swapped) == outcomes(scenario)
 
 
-@given(text=sg_scenarios(), data=st.data())
+@given(text=scenario_texts(), data=st.data())
 def test_binding_a_copy_of_a_group_right_after_it_changes_no_verdict(
     text: str, data: st.DataObject
 ) -> None:
@@ -104,7 +104,7 @@ def renamed(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-@given(sg_scenarios())
+@given(scenario_texts())
 def test_renaming_every_node_changes_no_verdict(text: str) -> None:
     scenario = load_text(text, "m.yaml")
     names = [

@@ -11,8 +11,8 @@ from hypothesis import given
 
 from simulator.scenario import load_file, load_text
 from simulator.simulate import simulate
+from simulator.strategies import scenario_texts
 from simulator.yamlout import dump
-from tests.test_properties import sg_scenarios
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 
@@ -39,7 +39,7 @@ def test_every_shipped_scenario_comes_back_the_same(path: Path) -> None:
     assert dump(again) == dump(scenario)
 
 
-@given(sg_scenarios())
+@given(scenario_texts())
 def test_random_scenarios_come_back_the_same(text: str) -> None:
     scenario = load_text(text, "random.yaml")
     again = load_text(dump(scenario), "random.yaml")
