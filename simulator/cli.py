@@ -10,11 +10,12 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .analysis.diff import diff
 from .analysis.lint import Severity, lint
-from .analysis.reach import reach, restrict_to
+from .analysis.reach import reach, require_listener, restrict_to
 from .analysis.report import (
     render_diff_json,
     render_diff_text,
@@ -44,8 +45,15 @@ from .steps import render_steps, use_color
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on the command line said in one line, as every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INVALID, f"sgsim: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = Parser(
         prog="sgsim",
         description="Simulate packets through Tencent Cloud load balancers and security groups.",
     )
@@ -290,9 +298,11 @@ def run_reach(args: argparse.Namespace) -> int:
         if args.source is not None:
             flow_from_options(scenario, source=args.source, to=args.to, protocol=args.protocol)
     except ScenarioError as error:
-        raise UsageError(f"{_option(error.field)}: {error.message}") from None
+        message = error.message.replace("give the flow a protocol", "choose one with --protocol")
+        raise UsageError(f"{_option(error.field)}: {message}") from None
     if target.kind is TargetKind.ADDRESS:
         raise UsageError(f"--to: '{args.to}' is not a load balancer or an instance of the scenario")
+    require_listener(scenario, target.name, target.port, protocol)
     results = reach(scenario, target.name, target.port, protocol)
     if args.source is not None:
         address = scenario.host_address(args.source)
@@ -368,8 +378,13 @@ def _aim(result: FlowResult, expect: str | None) -> Verdict:
 
 
 def _fix(scenario: Scenario, flow: Flow) -> Repair:
-    """The repair of one traced flow, asked of the scenario with the flow added to it."""
-    asked = replace(scenario, flows=(*scenario.flows, flow))
+    """The repair of one traced flow, asked of the scenario with the flow added to it (in place
+    of the file's own flows of the same connection, which would only echo it)."""
+    same = (flow.source, flow.target, flow.protocol, flow.src_port)
+    others = tuple(
+        f for f in scenario.flows if (f.source, f.target, f.protocol, f.src_port) != same
+    )
+    asked = replace(scenario, flows=(*others, flow))
     result = simulate(asked)
     target = Target("flow", len(asked.flows) - 1)
     if result.flows[-1].ok:

@@ -8,11 +8,12 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..model import Action, Direction
-from .diff import Change, Diff
+from ..model import Direction
+from .diff import Change, Diff, Kind, unfiltered
 from .lint import Finding, Severity
 from .reach import BackendReach, Piece
 from .regions import Region
+from .space import PORTS
 
 HEADERS = ["severity", "kind", "where", "rule", "finding", "fix"]
 
@@ -67,25 +68,29 @@ def render_findings_json(files: Sequence[tuple[str, Sequence[Finding]]]) -> str:
 
 
 def _decider(piece: Piece) -> str:
-    if piece.rule is None and piece.where.startswith(("loopback", "no filter")):
-        return piece.where
+    if piece.note:
+        return f"{piece.where}: {piece.note}"
     if piece.rule is None:
-        return f"{piece.where}: " + (
-            "no rule matched, default DROP" if piece.action is Action.DROP else "not filtered"
-        )
+        return f"{piece.where}: no rule matched, default DROP"
     ref = piece.rule
     return f"{piece.where}: {ref.group} #{ref.index}: {ref.rule.text}"
 
 
 def _rows(pieces: Sequence[Piece]) -> list[list[str]]:
+    """A row per range of a piece, each named host on the row whose range holds it."""
     rows = []
     for piece in pieces:
         for number, box in enumerate(piece.sources):
+            inside = [
+                h.name
+                for h in piece.hosts
+                if h.address.version == box.family and box.lo <= int(h.address) <= box.hi
+            ]
             rows.append([
                 box.addresses(),
                 str(box.protocol),
                 _decider(piece) if number == 0 else '"',
-                ", ".join(piece.hosts) if number == 0 and piece.hosts else "",
+                ", ".join(inside),
             ])  # fmt: skip
     return rows
 
@@ -120,7 +125,8 @@ def _piece_json(piece: Piece) -> dict[str, Any]:
         "group": ref.group if ref else None,
         "index": ref.index if ref else None,
         "rule": ref.rule.text if ref else None,
-        "hosts": list(piece.hosts),
+        "note": piece.note or None,
+        "hosts": list(piece.names),
     }
 
 
@@ -140,10 +146,14 @@ def render_reach_json(target: str, results: Sequence[BackendReach]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _side(region: Region) -> str:
+def _side(change: Change, region: Region) -> str:
     ref = region.rule
     if ref is None:
         return "default DROP"
+    if unfiltered(region):
+        return "not filtered (no group bound)"
+    if change.kind in (Kind.INSTANCE, Kind.LOAD_BALANCER):
+        return f"{ref.group} #{ref.index} {ref.rule.text}"
     return f"#{ref.index} {ref.rule.text}"
 
 
@@ -153,69 +163,98 @@ def _towards(change: Change) -> str:
 
 def _example(change: Change) -> str:
     protocol, address, port = change.example.example()
-    who = "from" if change.direction is Direction.INBOUND else "to"
-    return f"{protocol} {who} {address}" + (f" port {port}" if port is not None else "")
+    return f"{protocol} {_towards(change)} {address}" + (
+        f" port {port}" if port is not None else ""
+    )
+
+
+def _packets(change: Change) -> str:
+    """The first boxes, each peer range as CIDRs where they are few, else ``first - last``."""
+    shown = []
+    for box in change.boxes[:3]:
+        ports = (
+            "" if box.ports is None else f":{'ALL' if (box.plo, box.phi) == PORTS else box.ports}"
+        )
+        shown.append(f"{box.protocol}{ports} {_towards(change)} {box.addresses()}")
+    more = len(change.space.boxes) - 3
+    return "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _absent(text: str | None) -> str:
+    return "absent" if text is None else text
 
 
 def render_diff_text(old: str, new: str, result: Diff) -> str:
+    if result.equivalent and result.group is not None:
+        return (
+            f"{old} and {new} are equivalent for security group {result.group}: its rules decide "
+            "every packet alike (--group compares that group's rules only)\n"
+        )
     if result.equivalent:
         return f"{old} and {new} are equivalent: no packet, flow or health check changes\n"
     lines = [f"{old} -> {new}"]
     if result.changes:
         rows = [
             [
-                f"{c.group} {c.direction}",
-                "; ".join(b.describe(_towards(c)) for b in c.space.boxes[:3])
-                + (f" (+{len(c.space.boxes) - 3} more)" if len(c.space.boxes) > 3 else ""),
+                c.where,
+                _packets(c),
                 f"{c.old.action} -> {c.new.action}",
-                _side(c.old),
-                _side(c.new),
+                _side(c, c.old),
+                _side(c, c.new),
                 _example(c),
             ]
             for c in result.changes
         ]
-        headers = ["group", "packets", "verdict", "old rule", "new rule", "try"]
-        lines += [
-            "",
-            tabulate(rows, headers, tablefmt="simple", maxcolwidths=[None, 50, None, 30, 30, 30]),
-        ]
+        headers = ["where", "packets", "verdict", "old rule", "new rule", "try"]
+        widths = [None, 40, None, 36, 36, 36]
+        lines += ["", tabulate(rows, headers, tablefmt="simple", maxcolwidths=widths)]
     if result.outcomes:
-        rows = [[o.kind, o.what, o.old, o.new] for o in result.outcomes]
-        lines += ["", tabulate(rows, ["changes", "what", "old", "new"], tablefmt="simple")]
+        rows = [[o.kind, o.what, _absent(o.old), _absent(o.new)] for o in result.outcomes]
+        table = tabulate(
+            rows,
+            ["changes", "what", "old", "new"],
+            tablefmt="simple",
+            maxcolwidths=[None, 60, 30, 30],
+        )
+        lines += ["", table]
     return "\n".join(lines) + "\n"
 
 
+def _side_json(region: Region) -> dict[str, Any]:
+    ref = None if unfiltered(region) else region.rule
+    return {
+        "action": str(region.action),
+        "group": ref.group if ref else None,
+        "index": ref.index if ref else None,
+        "rule": ref.rule.text if ref else None,
+    }
+
+
 def render_diff_json(result: Diff) -> str:
+    def outcomes(kind: str) -> list[dict[str, Any]]:
+        return [
+            {"what": o.what, "old": o.old, "new": o.new} for o in result.outcomes if o.kind == kind
+        ]
+
     document = {
         "equivalent": result.equivalent,
+        "group": result.group,
         "regions": [
             {
-                "group": c.group,
+                "kind": str(c.kind),
+                "where": c.where,
+                "group": c.group if c.bound is None else None,
+                "bound": {"old": list(c.bound[0]), "new": list(c.bound[1])} if c.bound else None,
                 "direction": str(c.direction),
-                "packets": [b.describe(_towards(c)) for b in c.space],
-                "old": {
-                    "action": str(c.old.action),
-                    "index": c.old.rule.index if c.old.rule else None,
-                    "rule": c.old.rule.rule.text if c.old.rule else None,
-                },
-                "new": {
-                    "action": str(c.new.action),
-                    "index": c.new.rule.index if c.new.rule else None,
-                    "rule": c.new.rule.rule.text if c.new.rule else None,
-                },
+                "packets": [b.describe(_towards(c)) for b in c.boxes],
+                "old": _side_json(c.old),
+                "new": _side_json(c.new),
                 "example": _example(c),
             }
             for c in result.changes
         ],
-        "flows": [
-            {"what": o.what, "old": o.old, "new": o.new}
-            for o in result.outcomes
-            if o.kind == "flow"
-        ],
-        "health_checks": [
-            {"what": o.what, "old": o.old, "new": o.new}
-            for o in result.outcomes
-            if o.kind == "health_check"
-        ],
+        "setup": outcomes("setup"),
+        "flows": outcomes("flow"),
+        "health_checks": outcomes("health_check"),
     }
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
