@@ -290,7 +290,12 @@ Run = subprocess.CompletedProcess[str]
 
 def _run_example(folder: Path, *args: str) -> Run:
     """``pytest`` in a copy of the example project, as its owner would run it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_"))}
+    # CI changes what pytest and hypothesis print (untruncated summaries, no reproduce line)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "HYPOTHESIS_")) and k not in ("CI", "BUILD_NUMBER")
+    }
     env.update(COLUMNS="80", PYTHONIOENCODING="utf-8", PYTHONDONTWRITEBYTECODE="1")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--hypothesis-seed=0", *args],
