@@ -90,6 +90,9 @@ def candidates(scenario: Scenario, hop: Hop, want: Action) -> list[Edit]:
         for j in range(at + 1, len(rules)):
             if rules[j].action is want and _covers(rules[j], hop):
                 edits.append(replace(base, kind=EditKind.MOVE, rule=rules[j], origin=j))
+        narrowed = _narrow(decider.ref.rule, hop)
+        if narrowed is not None:
+            edits.append(replace(base, kind=EditKind.CHANGE, rule=narrowed, was=rules[at]))
     for reading in readings:
         rule = reading.ref.rule
         if reading is decider or rule.action is not want or not reading.protocol:
@@ -118,6 +121,30 @@ def _rule_for(hop: Hop, want: Action) -> Rule:
         ports = (EPHEMERAL,) if reply else (PortRange(port, port),)
     text = format_rule(_peer_text(peer), packet.protocol, ports, want).rpartition(" ")[0]
     return parse_seed_rule(f"{text} {'allow' if want is Action.ACCEPT else 'drop'}", Names())
+
+
+def _narrow(rule: Rule, hop: Hop) -> Rule | None:
+    """The deciding ``rule`` with the packet's port taken off the end of its range, where the
+    port is at an end and the rule keeps other ports. A reply's port is left alone: the next
+    connection comes from another one."""
+    assert hop.header is not None
+    port = hop.header.dst_port
+    if port is None or hop.leg is Leg.REPLY or not rule.protocol.has_ports:
+        return None
+    ports: list[PortRange] = []
+    for r in rule.ports:
+        if port not in r:
+            ports.append(r)
+        elif r.is_all or r.low < port < r.high:
+            return None
+        elif r.low < r.high:
+            ports.append(
+                PortRange(r.low + 1, r.high) if port == r.low else PortRange(r.low, r.high - 1)
+            )
+    if not ports:
+        return None
+    head = rule.text.rpartition("+")[0].strip()
+    return replace(rule, ports=tuple(ports), text=_written(rule, head, tuple(ports)))
 
 
 def _widen(rule: Rule, hop: Hop, port_ok: bool, peer: PeerMatch) -> Rule | None:

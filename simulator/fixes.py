@@ -15,6 +15,11 @@ expectations they break, then by how many packets change verdict in the list the
 (exact, from the analysis engine), then by how many other outcomes change. A flow with several
 backends may need a change per path: the search adds the best change for the first path still
 wrong, and repeats.
+
+A ``partial`` expectation (§3.9) wants some paths through and some stopped. The search picks
+one path to turn (let it through where every path is stopped, stop it where every path goes
+through) and keeps only changes that leave some other path as it was; it tries each path in
+turn and keeps the fix with the fewest changes.
 """
 
 from __future__ import annotations
@@ -122,20 +127,46 @@ def repair_all(result: ScenarioResult) -> list[Repair]:
 
 def repair(base: ScenarioResult, target: Target) -> Repair:
     """The smallest verified change that meets ``target``'s expectation, or why there is none."""
+    want = target.want(base)
+    if target.kind == "health check" and not base.health_checks[target.position].enabled:
+        return Repair(target.label(base), target.expected(base) or "-", target.outcome(base),
+                      reason="the listener's health checks are off, so the CLB counts every "
+                      "backend healthy (§3.7); turn them on to test the rules")  # fmt: skip
+    if want is not None:
+        return _search(base, target, Aim(want))
+    return _split(base, target)
+
+
+@dataclass(frozen=True, slots=True)
+class Aim:
+    """What the search turns: every path to ``want``, or (``focus`` given) that one path only,
+    leaving some other path as it was, for a partial outcome."""
+
+    want: Action
+    focus: tuple[str | None, int | None] | None = None  # a path's backend and port
+
+    def paths(self, result: ScenarioResult, target: Target) -> tuple[Path, ...]:
+        paths = target.paths(result)
+        if self.focus is None:
+            return paths
+        return tuple(p for p in paths if (p.backend, p.port) == self.focus)
+
+    def others(self, result: ScenarioResult, target: Target) -> tuple[Path, ...]:
+        return tuple(p for p in target.paths(result) if (p.backend, p.port) != self.focus)
+
+
+def _search(base: ScenarioResult, target: Target, aim: Aim) -> Repair:
+    """Changes added one at a time, each the best for the first path still wrong."""
     what, expected = target.label(base), target.expected(base) or "-"
     actual = target.outcome(base)
-    want = target.want(base)
-    if want is None:
-        return Repair(what, expected, actual, reason="sgsim proposes fixes toward allowed or "
-                      "denied, healthy or unhealthy, not toward a partial outcome")  # fmt: skip
     edits: list[Edit] = []
     scenario, result = base.scenario, base
     while target.expected(result) != target.outcome(result):
-        hops = _wrong_hops(target.paths(result), want)
+        hops = _wrong_hops(aim.paths(result, target), aim.want)
         if not hops or hops[0].header is None:
             return Repair(what, expected, actual, reason=_no_rule(hops[0] if hops else None))
-        found = [edit for hop in hops for edit in candidates(scenario, hop, want)]
-        best = _best(scenario, base, result, target, found)
+        found = [edit for hop in hops for edit in candidates(scenario, hop, aim.want)]
+        best = _best(scenario, base, result, target, aim, found)
         if best is None or len(edits) == MAX_EDITS:
             where = " or ".join(_where(hop) for hop in hops)
             return Repair(what, expected, actual, reason=f"no change of rules at {where} "
@@ -145,6 +176,26 @@ def repair(base: ScenarioResult, target: Target) -> Repair:
     packets = sum(_packets(apply(base.scenario, edits[:k]), e) for k, e in enumerate(edits))
     effects = tuple(_side_effects(base, result, target))
     return Repair(what, expected, actual, tuple(edits), effects, packets)
+
+
+def _split(base: ScenarioResult, target: Target) -> Repair:
+    """A fix toward ``partial``: one path turned, the others left as they are (§3.9)."""
+    what, expected, actual = target.label(base), "partial", target.outcome(base)
+    paths = target.paths(base)
+    if len(paths) < 2:
+        return Repair(what, expected, actual, reason="partial needs a flow a CLB spreads over "
+                      "several backends (§3.9); this one has a single path")  # fmt: skip
+    want = Action.ACCEPT if actual == Verdict.DENIED else Action.DROP
+    tried = [_search(base, target, Aim(want, (p.backend, p.port))) for p in paths]
+    fixed = [r for r in tried if r.fixed]
+    if fixed:
+        return min(
+            fixed,
+            key=lambda r: (len(r.edits), sum(e.breaks for e in r.side_effects), r.packets),
+        )
+    turn = "let one backend's path through" if want is Action.ACCEPT else "stop one backend's path"
+    return Repair(what, expected, actual, reason=f"no change of rules can {turn} and leave "
+                  "the others as they are")  # fmt: skip
 
 
 # -- finding where it goes wrong ---------------------------------------------------------
@@ -185,15 +236,16 @@ def _best(
     base: ScenarioResult,
     current: ScenarioResult,
     target: Target,
+    aim: Aim,
     edits: Sequence[Edit],
 ) -> Trial | None:
     """The candidate that brings the expectation closest with the least harm, if any does."""
-    before = _progress(current, target)
+    before = _progress(current, target, aim)
     ranked = []
     for order, edit in enumerate(edits):
         tried = apply_one(scenario, edit)
         result = simulate(tried)
-        progress = _progress(result, target)
+        progress = _progress(result, target, aim)
         if progress <= before:
             continue
         effects = list(_side_effects(base, result, target))
@@ -211,14 +263,18 @@ def _best(
     return min(ranked, key=lambda item: item[0])[1]
 
 
-def _progress(result: ScenarioResult, target: Target) -> tuple[int, int, int]:
-    """How close the target is: met; paths as wanted; how far the first wrong path gets."""
-    want = target.want(result)
-    paths = target.paths(result)
-    if want is Action.ACCEPT:
-        right = [p.blocked_at is None for p in paths]
-    else:
-        right = [p.blocked_at is not None for p in paths]
+def _progress(result: ScenarioResult, target: Target, aim: Aim) -> tuple[int, int, int]:
+    """How close the target is: met; paths as wanted; how far the first wrong path gets. Less
+    than any other where a path to turn is gone, or no other path is left as it was."""
+    want = aim.want
+    paths = aim.paths(result, target)
+
+    def turned(path: Path) -> bool:
+        return (path.blocked_at is None) is (want is Action.ACCEPT)
+
+    if aim.focus is not None and (not paths or all(turned(p) for p in aim.others(result, target))):
+        return -1, 0, 0
+    right = [turned(p) for p in paths]
     wrong = next((p for p, ok in zip(paths, right, strict=True) if not ok), None)
     reach = 0
     if wrong is not None and want is Action.ACCEPT and wrong.blocked_at is not None:

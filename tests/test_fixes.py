@@ -17,6 +17,7 @@ from simulator.fixes import EditKind, Repair, Target, apply, repair_all
 from simulator.model import Verdict
 from simulator.scenario import load_file, load_text
 from simulator.simulate import simulate
+from simulator.strategies import scenario_texts
 from tests.test_properties import sg_scenarios
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -137,14 +138,87 @@ def test_no_rule_change_starts_a_stopped_service() -> None:
     )
 
 
-def test_a_partial_expectation_gets_no_fix_and_says_why() -> None:
+def test_a_rule_for_just_that_peer_is_narrowed_rather_than_a_drop_inserted() -> None:
+    text = """title: narrow
+clients: {ClientA: 203.0.113.10, ClientB: 198.51.100.7}
+instances:
+  rs-1: {ip: 10.0.1.11, security_groups: [sg-1]}
+security_groups:
+  sg-1:
+    inbound:
+      - ClientA IP + 22,80 allow
+      - 198.51.100.0/24 + 22-80 allow
+flows:
+  - {from: ClientA, to: rs-1:22, expect: denied}
+  - {from: ClientB, to: rs-1:22, expect: denied}
+  - {from: ClientB, to: rs-1:80, expect: allowed}
+"""
+    narrowed, inserted = repair_all(simulate(load_text(text, "narrow.yaml")))
+    assert [str(e) for e in narrowed.edits] == [
+        "change sg-1 inbound #0 'ClientA IP + 22,80 allow' to 'ClientA IP + TCP:80 allow'"
+    ]
+    # narrowing 22-80 to 23-80 would stop the whole /24 on port 22: a drop for ClientB is less
+    assert [str(e) for e in inserted.edits] == [
+        "insert '198.51.100.7 + TCP:22 drop' at index 1 of sg-1 inbound"
+    ]
+
+
+def test_a_check_of_a_listener_with_checks_off_says_they_are_off() -> None:
     (fix,) = repairs_of(
-        "19-acl-stateless-ephemeral-ports.yaml",
-        ("src_port: 1025, expect: partial", "src_port: 1025, expect: allowed"),
-        ("name: default source port 50000 via CLB, from: ClientA, to: clb-1:80, expect: allowed",
-         "name: default source port 50000 via CLB, from: ClientA, to: clb-1:80, expect: partial"),
-    )[:1]  # fmt: skip
-    assert not fix.fixed and "partial" in (fix.reason or "")
+        "25-service-not-running.yaml",
+        ("{listener: clb-1:82, backend: rs-1, expect: healthy}",
+         "{listener: clb-1:82, backend: rs-1, expect: unhealthy}"),
+    )  # fmt: skip
+    assert not fix.fixed
+    assert fix.reason == (
+        "the listener's health checks are off, so the CLB counts every backend healthy (§3.7); "
+        "turn them on to test the rules"
+    )
+
+
+def test_a_partial_expectation_is_met_by_stopping_one_backend_only() -> None:
+    (fix,) = repairs_of(
+        "22-partial-backends-disagree.yaml",
+        ("from: ClientA, to: clb-1:80, expect: allowed", "from: ClientA, to: clb-1:80, expect: partial"),
+    )  # fmt: skip
+    assert (fix.expected, fix.actual) == ("partial", "allowed")
+    assert [str(e) for e in fix.edits] == [
+        "insert '203.0.113.10 + TCP:8080 drop' at index 0 of sg-open inbound"
+    ]
+    assert fix.side_effects == ()
+
+
+def test_a_partial_expectation_from_denied_lets_one_backend_through() -> None:
+    fixes = repairs_of(
+        "22-partial-backends-disagree.yaml",
+        # sg-open now lets in only what sg-allowlist does: ClientC is stopped on both backends
+        ("- 0.0.0.0/0 + 8080 allow ", "- 203.0.113.10 + 8080 allow\n      - 119.28.10.10 + 8080 allow "),
+    )  # fmt: skip
+    by_what = {f.what: f for f in fixes}
+    fix = by_what["flow 'ClientC via CLB' ClientC -> clb-1:80 (TCP)"]
+    assert (fix.expected, fix.actual) == ("partial", "denied")
+    assert len(fix.edits) == 1 and fix.edits[0].rule.action.name == "ACCEPT"
+
+
+def test_a_partial_expectation_without_a_way_to_split_the_backends_says_why() -> None:
+    fixes = repairs_of(
+        "01-seed-1-public-clb-allowlist.yaml",
+        ("name: ClientA via CLB, from: ClientA, to: clb-1:80, expect: allowed",
+         "name: ClientA via CLB, from: ClientA, to: clb-1:80, expect: partial"),
+    )  # fmt: skip
+    (fix,) = fixes
+    assert not fix.fixed
+    assert fix.reason == (
+        "no change of rules can stop one backend's path and leave the others as they are"
+    )
+
+
+def test_a_partial_expectation_of_a_single_path_says_it_cannot_be() -> None:
+    (fix,) = repairs_of(
+        "22-partial-backends-disagree.yaml",
+        ("from: ClientC, to: rs-1:8080, expect: allowed", "from: ClientC, to: rs-1:8080, expect: partial"),
+    )  # fmt: skip
+    assert not fix.fixed and "single path" in (fix.reason or "")
 
 
 def test_each_backend_with_its_own_block_gets_its_own_edit() -> None:
@@ -196,6 +270,34 @@ def test_every_fix_gives_the_expected_outcome_when_applied(text: str) -> None:
         after = simulate(apply(asked, fix.edits))
         assert target.outcome(after) == target.expected(after)
         assert fix.packets > 0
+
+
+@given(text=scenario_texts(min_instances=2))
+def test_every_fix_toward_partial_gives_partial_when_applied(text: str) -> None:
+    """Each flow a CLB spreads over several backends, expected partial where it is not."""
+    scenario = load_text(text, "property.yaml")
+    first = simulate(scenario)
+    spread = [
+        i
+        for i, r in enumerate(first.flows)
+        if len(r.paths) > 1 and r.verdict is not Verdict.PARTIAL
+    ]
+    asked = replace(
+        scenario,
+        flows=tuple(
+            replace(f, expect=Verdict.PARTIAL if i in spread else None)
+            for i, f in enumerate(scenario.flows)
+        ),
+    )
+    result = simulate(asked)
+    for target, fix in zip([Target("flow", i) for i in spread], repair_all(result), strict=True):
+        if not fix.fixed:
+            event("no fix")
+            assert fix.reason
+            continue
+        event(f"partial in {len(fix.edits)} edit(s)")
+        after = simulate(apply(asked, fix.edits))
+        assert target.outcome(after) == "partial"
 
 
 def test_trace_fix_prints_the_verified_change(capsys: pytest.CaptureFixture[str]) -> None:
