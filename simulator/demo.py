@@ -26,7 +26,6 @@ from .model import (
 from .narrate import (
     can_be_partial,
     connects,
-    count,
     explain_flow,
     explain_health,
     fill,
@@ -36,6 +35,7 @@ from .narrate import (
     probes,
     wrap_notes,
 )
+from .report import count
 from .results import FlowResult, HealthResult, ScenarioResult
 
 Outcome = Verdict | Health

@@ -197,17 +197,25 @@ def wrap_notes(notes: str, width: int) -> list[str]:
 
 
 def fill(text: str, width: int, first: str, rest: str) -> list[str]:
-    """``text`` wrapped, never breaking a name, an address or a rule's peer."""
-    return textwrap.wrap(
-        text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False,
+    """``text`` wrapped, never breaking a name, an address or a rule's peer. Colour codes take
+    no room: the text is wrapped without them, then each line is given back its own words."""
+    plain = COLOR_CODE.sub("", text)
+    lines = textwrap.wrap(
+        plain, width, initial_indent=first, subsequent_indent=rest, break_long_words=False,
         break_on_hyphens=False,
     )  # fmt: skip
+    if plain == text:
+        return lines
+    words = iter(text.split())
+    return [
+        (rest if n else first) + " ".join(next(words) for _ in line.split())
+        for n, line in enumerate(lines)
+    ]
+
+
+COLOR_CODE = re.compile(r"\033\[[0-9;]*m")  # a terminal's select-graphic-rendition code
 
 
 def join_names(names: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
-def count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")

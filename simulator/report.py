@@ -109,6 +109,11 @@ HEALTH_HEADERS = [
 ]
 
 
+def count(number: int, noun: str) -> str:
+    """``1 flow``, ``2 flows``."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def summary(result: ScenarioResult) -> str:
     oks = [f.ok for f in result.flows] + [h.ok for h in result.health_checks]
     checked = [ok for ok in oks if ok is not None]
@@ -118,7 +123,7 @@ def summary(result: ScenarioResult) -> str:
         "ok" if failed == 0 else f"FAILED: {failed} of {len(checked)} expectations do not hold"
     )
     return (
-        f"{len(result.flows)} flows, {healthy}/{len(result.health_checks)} health checks healthy, "
+        f"{count(len(result.flows), 'flow')}, {healthy}/{len(result.health_checks)} health checks healthy, "
         f"{len(checked) - failed}/{len(checked)} expectations hold: {verdict}"
     )
 

@@ -19,6 +19,7 @@ import pytest
 from simulator import load_file, simulate
 from simulator.cli import main
 from simulator.demo import Demo, Score, wrap_notes
+from simulator.narrate import COLOR_CODE
 from simulator.results import ScenarioResult
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,18 @@ def test_narration_is_deterministic_and_fits_80_columns() -> None:
     first, second = narrate(files), narrate(files)
     assert first == second
     assert all(len(line) <= 80 for line in first.splitlines())
+
+
+def test_colour_codes_take_no_room_when_lines_are_wrapped() -> None:
+    out = io.StringIO()
+    Demo(out, width=50, color=True).run(results(SEED_1, SEED_5B))
+    painted = out.getvalue()
+    plain = COLOR_CODE.sub("", painted)
+    assert painted != plain
+    out = io.StringIO()
+    Demo(out, width=50).run(results(SEED_1, SEED_5B))
+    assert plain == out.getvalue()
+    assert max(len(line) for line in plain.splitlines()) <= 50
 
 
 def test_backends_that_disagree_are_told_one_by_one() -> None:
