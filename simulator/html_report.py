@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from .fixes import Repair
-from .model import Health, Verdict
+from .model import DEFAULT_SOURCE_PORT, Health, Verdict
 from .report import (
     FLOW_HEADERS,
     HEALTH_HEADERS,
@@ -21,7 +21,7 @@ from .report import (
     render_repairs,
     summary,
 )
-from .results import ScenarioResult
+from .results import FlowResult, ScenarioResult
 from .steps import Paint, path_steps, render_steps
 
 STYLE = """
@@ -124,7 +124,7 @@ def _scenario(
     if result.flows:
         parts.append("<h3>Every flow, step by step</h3>")
         for flow in result.flows:
-            head = f"{flow.flow.source} -> {flow.flow.written_to} ({flow.protocol})"
+            head = flow_heading(flow)
             verdict = str(flow.verdict)
             parts += [
                 "<details>",
@@ -168,3 +168,12 @@ def _inline(svg: str) -> str:
     """SVG text as an element of the page: without its XML declaration and doctype."""
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
+
+
+def flow_heading(result: FlowResult) -> str:
+    """A flow as its summary line says it: its name, and its source port where it chose one."""
+    flow = result.flow
+    port = flow.src_port != DEFAULT_SOURCE_PORT and result.protocol.has_ports
+    source = f"{flow.source}:{flow.src_port}" if port else flow.source
+    route = f"{source} -> {flow.written_to} ({result.protocol})"
+    return f"{flow.name}: {route}" if flow.name else route

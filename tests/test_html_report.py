@@ -3,6 +3,7 @@ the machine has it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -97,6 +98,14 @@ def test_the_page_holds_the_tables_the_fixes_and_the_steps() -> None:
     assert "fix: change sg-client outbound #0 'CLB VIP + 8080 allow'" in words
     assert "first match reads 2 rules for TCP, port 80, destination 10.0.0.100" in words
     assert '<td class="bad">FAIL</td>' in text and '<td class="good">PASS</td>' in text
+
+
+def test_each_flow_is_headed_by_its_name_and_its_chosen_source_port() -> None:
+    text = report([ROOT / "scenarios" / "19-acl-stateless-ephemeral-ports.yaml"])
+    summaries = re.findall(r"<summary>(.*?):? <span", text)
+    assert "source port 1025 via CLB: ClientA:1025 -&gt; clb-1:80 (TCP)" in summaries
+    assert "default source port 50000 via CLB: ClientA -&gt; clb-1:80 (TCP)" in summaries
+    assert len(set(summaries)) == len(summaries)  # no two flows look alike
 
 
 def test_names_are_escaped() -> None:
