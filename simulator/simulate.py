@@ -36,7 +36,6 @@ from .topology import (
     EdgeKey,
     Graph,
     Link,
-    ServiceCheck,
     address_node,
     build,
     checker_node,
@@ -116,8 +115,7 @@ class _Simulator:
         # A UDP check pings, and sends a UDP probe that fails the check only if an ICMP
         # "port unreachable" comes back: a probe that a filter drops fails nothing (§3.7).
         icmp = Protocol.ICMP if dst.version == 4 else Protocol.ICMPV6
-        host_checks = [c for c in checks if not isinstance(c, ServiceCheck)]  # the OS answers
-        hops = self.walker.walk([(host_checks, Packet(icmp, src, dst))], Context())
+        hops = self.walker.walk([(checks, Packet(icmp, src, dst))], Context())
         if hops and hops[-1].decision is Decision.DROP:
             return HealthResult(lb.name, listener, backend, port, source.text, tuple(hops))
         udp = self.walker.walk([(checks, probe)], Context())

@@ -141,8 +141,8 @@ class Walker:
                              "the CLB sent the instance's own connection back to it, "
                              "and it drops a packet from its own address", Leg.REQUEST, shown)  # fmt: skip
             case ServiceCheck(node):
-                if self.scenario.instance(node).running:
-                    return None
+                if self.scenario.instance(node).running or not packet.protocol.has_ports:
+                    return None  # a ping or GRE is the instance's own to answer, not a service's
                 return _note(node, Checkpoint.SERVICE, None, Decision.DROP, "service down (§3.7)",
                              "running: false, so nothing answers", Leg.REQUEST, shown)  # fmt: skip
         raise AssertionError(f"unknown checkpoint {check!r}")

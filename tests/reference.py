@@ -12,8 +12,8 @@ Points where docs/semantics.md leaves a choice, and how this file reads them:
   filter drops the probe, nothing comes back and the check passes on its ping alone: "a probe
   that a filter drops fails nothing" is read as more specific than "an instance marked
   running: false fails every check".
-- §3.7: a flow straight to a stopped instance stops at ``service`` whatever its protocol (ICMP
-  and GRE included): "every connection to it stops at the service checkpoint".
+- §3.7: a flow to a stopped instance stops at ``service`` if it is TCP or UDP, the protocols a
+  service listens on; a ping or GRE is answered by the instance itself, as a UDP check's ping is.
 - §3.3: a classic private CLB bought before 2016-12-05 hides every client behind its VIP, also on
   a layer-7 listener with persistent connections (the VIP wins over 100.127.0.0/16). The source
   port is still the client's on layer 4 and 50000 on layer 7.
@@ -428,7 +428,7 @@ def straight(scenario: Scenario, flow: Flow) -> Verdict:
             return Verdict.DENIED
         if not groups_accept(scenario, destination.security_groups, request, Direction.INBOUND):
             return Verdict.DENIED
-        if not destination.running:
+        if not destination.running and ported:
             return Verdict.DENIED
         if not acl_accepts(scenario, dest_subnet, reply, Direction.OUTBOUND):
             return Verdict.DENIED

@@ -189,19 +189,24 @@ flows:
 health_checks:
   - {listener: clb-1:80, backend: rs-1, expect: healthy}
 """,
-    "a stopped instance stops every connection, pings included (§3.7)": """
+    "a stopped service stops TCP and UDP; the instance answers a ping (§3.7)": """
 title: stopped instance
 clients: {c: 203.0.113.10}
 instances:
-  rs-1: {ip: 10.0.1.11, security_groups: [], running: false}
+  rs-1: {ip: 10.0.1.11, security_groups: [sg], running: false}
 load_balancers:
   clb-1:
     type: public
     vip: 119.28.10.10
     listeners:
       - {protocol: TCP, port: 80, backends: [rs-1:80]}
+security_groups:
+  sg: {inbound: [0.0.0.0/0 + ALL allow], outbound: [0.0.0.0/0 + ALL allow]}
 flows:
-  - {from: c, to: rs-1, protocol: ICMP, expect: denied}
+  - {from: c, to: rs-1, protocol: ICMP, expect: allowed}
+  - {from: c, to: rs-1, protocol: GRE, expect: allowed}
+  - {from: c, to: "rs-1:80", expect: denied}
+  - {from: c, to: "rs-1:53", protocol: UDP, expect: denied}
   - {from: c, to: clb-1, protocol: ICMP, expect: denied}   # a ping meets no listener
   - {from: rs-1, to: 203.0.113.10:80, expect: allowed}   # a stopped service still sends
 health_checks:
