@@ -17,8 +17,9 @@ by surprise:
   wherever pytest finds it, testpaths included.
 
 Folders pytest walks by itself (testpaths, the current folder, the sub-folders of a named one)
-yield nothing else. ``-p no:sgsim`` turns the plugin off. The assertions, the fixes and the
-analysis are imported only once a scenario file is collected.
+yield nothing else. ``-p no:sgsim`` turns the plugin off. Loading the plugin loads nothing else
+of sgsim (the package imports its names on first use): the loader, the assertions, the fixes
+and the analysis are imported only once a scenario file is collected.
 """
 
 from __future__ import annotations

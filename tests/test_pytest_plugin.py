@@ -238,8 +238,32 @@ def test_this_projects_own_run_collects_no_yaml(args: tuple[str, ...]) -> None:
     assert not [line for line in items if ".yaml::" in line or ".yml::" in line]
 
 
-def test_the_plugin_imports_the_assertions_only_for_a_scenario_file() -> None:
-    code = "import sys, simulator.pytest_plugin; print(sorted(sys.modules))"
+def test_the_plugin_imports_nothing_of_sgsim_until_a_scenario_file_is_collected() -> None:
+    """Every pytest run of anyone who installs sgsim loads the plugin: loading it must not load
+    the loader, the assertions, the fixes, nor YAML or networkx."""
+    code = "import sys, simulator.pytest_plugin; print(' '.join(sorted(sys.modules)))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "'simulator.testing'" not in run.stdout
-    assert "'simulator.fixes'" not in run.stdout
+    loaded = set(run.stdout.split())
+    assert {m for m in loaded if m.startswith("simulator")} == {
+        "simulator",
+        "simulator.pytest_plugin",
+    }
+    assert not {"yaml", "networkx", "hypothesis", "tabulate"} & loaded
+
+
+LAZY_NAMES = """
+import sys, types
+import simulator.simulate  # the submodule first: binding it must not hide the function
+import simulator
+from simulator import *
+assert isinstance(simulator.simulate, types.FunctionType), simulator.simulate
+assert simulate is sys.modules["simulator.simulate"].simulate
+assert [n for n in simulator.__all__ if getattr(simulator, n, None) is None] == []
+assert set(simulator.__all__) <= set(dir(simulator))
+"""
+
+
+def test_the_package_names_its_public_names_although_it_imports_them_on_first_use() -> None:
+    """``simulator`` imports its names lazily, so that the plugin stays cheap; they are all
+    there, and ``simulator.simulate`` stays the function once the submodule is imported."""
+    subprocess.run([sys.executable, "-c", LAZY_NAMES], capture_output=True, text=True, check=True)

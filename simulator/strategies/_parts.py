@@ -153,10 +153,9 @@ def balancer_heads(
     list and on the groups drawn later; and the places of those groups."""
     private = draw(st.booleans())
     classic = drawn.version == 4 and now_and_then(draw)
-    reachable = [i for i in drawn.instances if i.subnet not in drawn.acl_subnets]
-    basic = bool(reachable) and now_and_then(draw)  # no ACL in a basic network (§2)
+    basic = bool(forwards_to(drawn, basic=True)) and now_and_then(draw)
     refuses_groups = (classic or basic) and private  # §3.2
-    backends = [b.name for b in (reachable if basic else drawn.instances)]
+    backends = forwards_to(drawn, basic=basic)
     listeners = st.lists(
         _listeners(drawn.version, backends, options.health_checks),
         min_size=1,
@@ -176,6 +175,12 @@ def balancer_heads(
         bypass=not (basic or (classic and private)) and draw(st.booleans()),  # §3.4
     )
     return lb, () if refuses_groups else draw(places(options.max_groups, 2))
+
+
+def forwards_to(drawn: Drawn, *, basic: bool) -> list[str]:
+    """The instances a load balancer may forward to: in a basic network, those outside the
+    subnets with an ACL (there is no ACL in a basic network, §2)."""
+    return [i.name for i in drawn.instances if not basic or i.subnet not in drawn.acl_subnets]
 
 
 def now_and_then(draw: st.DrawFn) -> bool:

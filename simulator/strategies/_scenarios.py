@@ -2,11 +2,12 @@
 
 A scenario is drawn as a ``Plan`` (see _plan.py), in an order that lets every part name the
 parts before it: the family; instances (in subnets); clients; which subnets have an ACL; load
-balancers (backends among the instances); security groups with their rules (peers among the
-names so far, ports among the ports so far), then the bindings; the ACLs' rules; flows. A
-binding is drawn with its instance or load balancer, as the place of a group in the list, and
-resolved once the groups are drawn, so that shrinking can drop a group with all its rules.
-Every count and choice shrinks to none, or to the first and simplest value.
+balancers (backends among the instances), maybe with a split listener (see _split.py);
+security groups with their rules (peers among the names so far, ports among the ports so
+far), then the bindings; the ACLs' rules; flows. A binding is drawn with its instance or load
+balancer, as the place of a group in the list, and resolved once the groups are drawn, so
+that shrinking can drop a group with all its rules. Every count and choice shrinks to none,
+or to the first and simplest value.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ._parts import (
     subnet_name,
 )
 from ._plan import FlowPlan, HostPlan, Plan, RuleItem, RulesPlan, render
+from ._split import Split, make_split, split_bindings, split_flow, splits
 
 FILE = "drawn.yaml"
 
@@ -77,16 +79,18 @@ class _RuleDraw:
 def _plans(draw: st.DrawFn, options: Options) -> Plan:
     drawn = Drawn(version=draw(st.sampled_from(options.families)))
     bindings = _hosts(draw, drawn, options)
-    lb_bindings: list[tuple[int, ...]] = []
-    if options.load_balancers and drawn.instances:
-        heads = draw(st.lists(balancer_heads(drawn, options), max_size=MAX_BALANCERS))
-        drawn.balancers = [named(lb, k, drawn.version) for k, (lb, _) in enumerate(heads)]
-        lb_bindings = [places for _, places in heads]
+    lb_bindings, split = _balancers(draw, drawn, options)
     group_peers = _peers(drawn, groups=range(options.max_groups))
     rule_lists = draw(
-        st.lists(_directions(group_peers, _services(drawn), options), max_size=options.max_groups)
+        st.lists(
+            _directions(group_peers, _services(drawn), options),
+            min_size=0 if split is None else 1,  # a group tells the split's backends apart
+            max_size=options.max_groups,
+        )
     )
     drawn.groups = [f"sg-{k + 1}" for k in range(len(rule_lists))]
+    if split is not None:
+        bindings = split_bindings(drawn, bindings, split)
     groups = [
         _written(name, lists, drawn.groups)
         for name, lists in zip(drawn.groups, rule_lists, strict=True)
@@ -105,20 +109,40 @@ def _plans(draw: st.DrawFn, options: Options) -> Plan:
         _written(f"acl-{k + 1}", draw(_directions(acl_peers, acl_services, options)), [], subnet)
         for k, subnet in enumerate(drawn.acl_subnets)
     ]
-    flows: list[FlowPlan] = []
-    if options.flows:
-        flows = draw(st.lists(flow_plans(drawn), min_size=1, max_size=MAX_FLOWS))
-        flows = [
-            f if f.name is None else replace(f, name=f"flow-{k + 1}") for k, f in enumerate(flows)
-        ]
     return Plan(
         tuple(drawn.clients),
         tuple(drawn.instances),
         tuple(drawn.balancers),
         tuple(groups),
         tuple(acls),
-        tuple(flows),
+        tuple(_flows(draw, drawn, options, split)),
     )
+
+
+def _balancers(
+    draw: st.DrawFn, drawn: Drawn, options: Options
+) -> tuple[list[tuple[int, ...]], Split | None]:
+    """Load balancers, half the time with a split listener; the places of their groups."""
+    if not (options.load_balancers and drawn.instances):
+        return [], None
+    heads = draw(st.lists(balancer_heads(drawn, options), max_size=MAX_BALANCERS))
+    drawn.balancers = [named(lb, k, drawn.version) for k, (lb, _) in enumerate(heads)]
+    lb_bindings = [places for _, places in heads]
+    split = draw(splits(drawn, options))
+    if split is None:
+        return lb_bindings, None
+    return make_split(drawn, lb_bindings, split), split
+
+
+def _flows(draw: st.DrawFn, drawn: Drawn, options: Options, split: Split | None) -> list[FlowPlan]:
+    """One to four flows, the split's first; those with a name named after their place."""
+    if not options.flows:
+        return []
+    flows = [] if split is None else [split_flow(drawn, split)]
+    flows += draw(
+        st.lists(flow_plans(drawn), min_size=1 - len(flows), max_size=MAX_FLOWS - len(flows))
+    )
+    return [f if f.name is None else replace(f, name=f"flow-{k + 1}") for k, f in enumerate(flows)]
 
 
 def _hosts(draw: st.DrawFn, drawn: Drawn, options: Options) -> list[tuple[int, ...]]:
@@ -230,10 +254,12 @@ def scenario_texts(
     direction; up to two clients; with ``network_acls``, subnets and their network ACLs; with
     ``load_balancers``, up to two CLBs (public or private, VPC or basic network, classic or not,
     some with groups of their own or bypassing the backends' groups) with layer-4 and layer-7
-    listeners whose backends are among the instances; with ``health_checks``, listeners whose
-    checks have a port, a source, a protocol or are off (else every listener keeps the default
-    check); with ``flows``, one to four flows to listeners, instances' ports and an outside
-    address. ``family`` is 4, 6 or None (each scenario one or the other).
+    listeners whose backends are among the instances, in half the scenarios where it can be
+    one listener split over an instance in no group and one in a group, with a client's flow
+    to it, so that ``partial`` verdicts are common (see _split.py); with ``health_checks``,
+    listeners whose checks have a port, a source, a protocol or are off (else every listener
+    keeps the default check); with ``flows``, one to four flows to listeners, instances' ports
+    and an outside address. ``family`` is 4, 6 or None (each scenario one or the other).
     """
     checked = Options(
         *check.bounds(
