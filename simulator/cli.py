@@ -29,6 +29,7 @@ from .demo import play, seed_files
 from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
 from .fixes import Repair, Target, repair, repair_all
 from .html_report import render_html
+from .importers.commands import add_commands, run_export, run_import
 from .model import Flow, Scenario, TargetKind, Verdict
 from .report import (
     render_flow_json,
@@ -192,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
     picture.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="file to write: .svg, .png, .dot, .mmd"
     )
+    add_commands(commands)
     return top
 
 
@@ -416,6 +418,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "trace": run_trace,
     "demo": run_demo,
     "graph": run_graph,
+    "import": run_import,
+    "export": run_export,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .balancers import BalancerReader
 from .errors import RuleError, ScenarioError, did_you_mean
@@ -27,11 +27,15 @@ from .questions import QuestionReader
 from .rules import STRUCTURED_KEYS, Names, parse_protocol, parse_seed_rule, parse_structured_rule
 from .yamlnodes import LocatedDict, load
 
+if TYPE_CHECKING:
+    from .importers.tencent import Entry
+
 TOP_KEYS = (
     "title", "source", "notes", "clients", "instances", "load_balancers",
     "security_groups", "network_acls", "flows", "health_checks",
 )  # fmt: skip
 INSTANCE_KEYS = ("ip", "security_groups", "subnet", "running")
+FROM_FILE_KEYS = ("from_file", "templates")
 
 
 def load_file(path: str | Path) -> Scenario:
@@ -172,6 +176,8 @@ class _Loader(BalancerReader, QuestionReader):
     def group(self, name: str, value: Any, field: str, line: int, names: Names) -> SecurityGroup:
         if value is None:
             return SecurityGroup(name, line=line)
+        if isinstance(value, LocatedDict) and "from_file" in value:
+            return self.group_from_file(name, value, field, line, names)
         data = self.mapping(value, field, line, optional=("inbound", "outbound"))
         return SecurityGroup(
             name,
@@ -179,6 +185,52 @@ class _Loader(BalancerReader, QuestionReader):
             self.rules(data, "outbound", field, names),
             line,
         )
+
+    def group_from_file(
+        self, name: str, data: LocatedDict, field: str, line: int, names: Names
+    ) -> SecurityGroup:
+        """A group whose rules are a DescribeSecurityGroupPolicies response (docs/import-tencent.md).
+
+        Paths are relative to the scenario file. A mistake in the response is reported on its
+        own line, in that file; each rule is placed on the line of ``from_file``.
+        """
+        from .importers.tencent import policy_file  # noqa: PLC0415 (read only where used)
+
+        lines = data.key_lines
+        for key in ("inbound", "outbound"):
+            if key in data:
+                self.fail(lines[key], f"{field}.{key}", "a group's rules come from from_file or "
+                          "from inbound and outbound, not both")  # fmt: skip
+        self.mapping(data, field, line, optional=FROM_FILE_KEYS)
+        path = self.beside(data["from_file"], f"{field}.from_file", lines["from_file"])
+        templates = [
+            self.beside(item, item_field, item_line)
+            for item, item_field, item_line in self.items(
+                data.get("templates"), f"{field}.templates", lines.get("templates", line)
+            )
+        ]
+        entries = policy_file(path, name, templates)
+        at = lines["from_file"]
+        rules = {key: tuple(self.rule_of(e, names, at) for e in entries[key]) for key in entries}
+        return SecurityGroup(name, rules["inbound"], rules["outbound"], line)
+
+    def beside(self, value: Any, field: str, line: int) -> Path:
+        """A file named relative to the scenario file, which must exist."""
+        path = Path(self.file).parent / self.text(value, field, line)
+        if not path.is_file():
+            self.fail(line, field, f"no such file: {path}")
+        return path
+
+    def rule_of(self, entry: Entry, names: Names, line: int) -> Rule:
+        """A rule entry of a policies file as a rule; a mistake is reported where it was read."""
+        try:
+            if isinstance(entry.entry, str):
+                return parse_seed_rule(entry.entry, names, line=line)
+            return parse_structured_rule(entry.entry, names, line=line)
+        except RuleError as error:
+            raise ScenarioError(
+                str(error), file=entry.file, line=entry.line, field=entry.field
+            ) from None
 
     def acl(
         self, name: str, value: Any, field: str, line: int, names: Names, instances: list[Instance]
