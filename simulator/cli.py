@@ -30,6 +30,8 @@ from .errors import ScenarioError, SimulatorError, UsageError, did_you_mean
 from .fixes import Repair, Target, repair, repair_all
 from .html_report import render_html
 from .importers.commands import add_commands, run_export, run_import
+from .logs.commands import add_command as add_replay_log
+from .logs.commands import run_replay_log
 from .model import Flow, Scenario, TargetKind, Verdict
 from .report import (
     render_flow_json,
@@ -194,6 +196,7 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="OUT", help="file to write: .svg, .png, .dot, .mmd"
     )
     add_commands(commands)
+    add_replay_log(commands)
     return top
 
 
@@ -420,6 +423,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "graph": run_graph,
     "import": run_import,
     "export": run_export,
+    "replay-log": run_replay_log,
 }
 
 
