@@ -51,6 +51,8 @@ def test_parts_merged_in_any_order_give_the_single_process_report(tmp_path: Path
     packed.write_bytes(gzip.compress(LOG.read_bytes()))
     logs = (str(LOG), str(packed), str(LOG))
     single = Report(scenario, logs, plan, replay_logs(plan, logs), lambda p: (p[0], p[2]))
+    for allowance in ("IMPLICIT", "BYPASS"):  # the parts need the plan's allowances too
+        assert f'"allowance": "{allowance}"' in render_json(single)
     for size in (97, 500, 1 << 20):
         parts = [p for n, log in enumerate(logs) for p in partition(n, log, size)]
         assert (len(parts) > 3) is (size < 1000)

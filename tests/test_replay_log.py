@@ -58,7 +58,20 @@ def rule(group: str, direction: str, index: int | None, text: str | None, hits: 
     else:
         shown = f"{group} {direction} #{index}: {text}"
     return {"checkpoint": checkpoint, "group": group, "direction": direction, "index": index,
-            "rule": text, "text": shown, "hits": hits}  # fmt: skip
+            "rule": text, "allowance": None, "instance": None, "reason": None, "text": shown,
+            "hits": hits}  # fmt: skip
+
+
+def allowance(groups: str, instance: str, kind: str, reason: str, hits: int) -> Any:
+    """The row of the records that passed ``instance``'s inbound groups unread (§3.4, §3.5)."""
+    section = {"IMPLICIT": "§3.5", "BYPASS": "§3.4"}[kind]
+    return {"checkpoint": "security_group", "group": groups, "direction": "inbound",
+            "index": None, "rule": None, "allowance": kind, "instance": instance,
+            "reason": reason, "text": f"{instance} inbound: {reason} ({section})",
+            "hits": hits}  # fmt: skip
+
+
+PROBES = "health checks from 100.64.0.0/10 are allowed implicitly"
 
 
 HAND_RULES = [
@@ -72,14 +85,17 @@ HAND_RULES = [
     rule("sg-admin", "inbound", 2, "0.0.0.0/0 + 3389 allow", 0),
     rule("sg-admin", "outbound", 0, "198.51.100.0/24 + ICMP allow", 1),  # 32
     rule("sg-db", "inbound", 0, "sg-web + 3306 allow", 4),  # 21-24
-    rule("acl-db", "inbound", 0, "10.0.1.0/24 + 3306 allow", 4),  # 21-24
+    rule("acl-db", "inbound", 0, "10.0.1.0/24 + 3306 allow", 6),  # 21-24, 44, 45
     rule("acl-db", "inbound", 1, "198.51.100.0/24 + 22 allow", 0),
-    rule("acl-db", "outbound", 0, "10.0.1.0/24 + 1024-65535 allow", 2),  # 23, 24 (replies)
+    rule("acl-db", "outbound", 0, "10.0.1.0/24 + 1024-65535 allow", 3),  # 23, 24, 45 (replies)
     rule("acl-db", "outbound", 1, "198.51.100.0/24 + 1024-65535 allow", 0),
     rule("sg-web, sg-admin", "inbound", None, None, 5),  # 15-18, 33
     rule("sg-web, sg-admin", "outbound", None, None, 4),  # 27-30
     rule("sg-web", "inbound", None, None, 1),  # 36
     rule("acl-db", "inbound", None, None, 2),  # 19, 20
+    allowance("sg-web, sg-admin", "web-1", "IMPLICIT", PROBES, 2),  # 40, 41
+    allowance("sg-web, sg-admin", "web-2", "IMPLICIT", PROBES, 2),  # 42, 43
+    allowance("sg-db, sg-admin", "db-1", "BYPASS", "bypassed by clb-db", 2),  # 44, 45
 ]
 
 
@@ -114,12 +130,12 @@ def test_the_sample_gives_the_report_worked_out_by_hand(
     assert (status, err) == (1, "")
     report = json.loads(out)
     assert report["records"] == {
-        "total": 40, "replayed": 35, "no_instance": 2, "other_protocol": 1, "nodata": 1,
+        "total": 46, "replayed": 41, "no_instance": 2, "other_protocol": 1, "nodata": 1,
         "skipdata": 1, "malformed": 0,
     }  # fmt: skip
-    assert report["verdicts"] == {"ACCEPT": 22, "REJECT": 13}
+    assert report["verdicts"] == {"ACCEPT": 28, "REJECT": 13}
     assert report["logged_vs_simulated"] == [
-        {"logged": "ACCEPT", "simulated": "ACCEPT", "records": 20},
+        {"logged": "ACCEPT", "simulated": "ACCEPT", "records": 26},
         {"logged": "ACCEPT", "simulated": "REJECT", "records": 10},
         {"logged": "REJECT", "simulated": "ACCEPT", "records": 2},
         {"logged": "REJECT", "simulated": "REJECT", "records": 3},
@@ -141,7 +157,7 @@ def test_the_table_ends_with_the_summary_and_json_is_byte_identical(
     status, table, _ = replay(capsys, SCENARIO, LOG)
     assert status == 1
     assert table.endswith(
-        "35 of 40 records replayed, 12 differ from the log (10 would be rejected, 2 let in); "
+        "41 of 46 records replayed, 12 differ from the log (10 would be rejected, 2 let in); "
         "3 of 14 rules never hit\n"
     )
     first = replay(capsys, SCENARIO, LOG, "--format", "json")[1]
@@ -162,7 +178,7 @@ def test_gzip_and_several_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str
         ]
         assert report["rules"] == plain["rules"]
     both = json.loads(replay(capsys, SCENARIO, LOG, str(packed), "--format", "json")[1])
-    assert both["records"]["total"] == 80 and both["logs"] == [LOG, str(packed)]
+    assert both["records"]["total"] == 92 and both["logs"] == [LOG, str(packed)]
     assert [r["hits"] for r in both["rules"]] == [2 * r["hits"] for r in plain["rules"]]
     assert [d["example"] for d in both["differences"]] == [
         d["example"] for d in plain["differences"]
@@ -479,3 +495,232 @@ def test_chunks_of_any_size_add_up_to_the_same_tally() -> None:
         assert some.statuses == whole.statuses and some.verdicts == whole.verdicts
         assert some.mismatches == whole.mismatches and some.unowned == whole.unowned
         assert some.hits.tolist() == whole.hits.tolist()
+
+
+# -- traffic from load balancers: health checks and bypass (§3.4, §3.5) ---------------------
+FROM_CLB = """
+title: traffic from load balancers
+instances:
+  app-1: {ip: 10.0.1.11, security_groups: [sg-app], subnet: sn-acl}
+  app-2: {ip: 10.0.2.12, security_groups: [sg-app], subnet: sn-open}
+  app-3: {ip: 10.0.3.13, security_groups: [sg-app]}
+load_balancers:
+  clb-probed:
+    type: public
+    vip: 119.28.10.10
+    listeners:
+      - protocol: TCP
+        port: 80
+        backends: [app-1:8080, app-2:8080]
+        health_check: {source: 100.64.0.0/10, port: 8081}
+  clb-vip:
+    type: private
+    vip: 10.0.9.10
+    listeners:
+      - {protocol: TCP, port: 80, backends: [app-3:9000]}
+  clb-bypass:
+    type: private
+    vip: 10.0.9.20
+    security_groups: [sg-clb]
+    bypass_backend_security_groups: true
+    listeners:
+      - {protocol: UDP, port: 53, backends: [app-3:5353]}
+  clb-classic:
+    type: private
+    classic: true
+    vip: 10.0.9.30
+    listeners:
+      - {protocol: UDP, port: 53, backends: [app-2:5353]}
+security_groups:
+  sg-app:
+    inbound: [0.0.0.0/0 + 8080 allow]
+  sg-clb:
+    inbound: [0.0.0.0/0 + UDP:53 allow]
+network_acls:
+  acl-app:
+    subnets: [sn-acl]
+    inbound: [0.0.0.0/0 + 8080 allow, 100.64.0.0/11 + 8081 allow]
+    outbound: [0.0.0.0/0 + 1024-65535 allow]
+"""
+IMPLICIT_100_64 = "inbound: health checks from 100.64.0.0/10 are allowed implicitly (§3.5)"
+IMPLICIT_169_254 = "health checks from 169.254.128.0/17 are allowed implicitly (§3.5)"
+APP_DROP = "sg-app inbound: no rule matched, default DROP"
+
+
+def decided(scenario: Scenario, *lines: str) -> list[tuple[bool, str]]:
+    """The verdict and the deciding rule's text of each record, every one an instance's."""
+    import numpy as np  # noqa: PLC0415
+
+    plan = compile_plan(scenario)
+    (chunk,) = read_chunks([line.encode() for line in lines], "clb.log")
+    src = plan.owner(chunk.version, chunk.src_hi, chunk.src_lo)
+    dst = plan.owner(chunk.version, chunk.dst_hi, chunk.dst_lo)
+    assert ((src >= 0) | (dst >= 0)).all()
+    outcome = decide(plan, chunk, np.arange(len(lines)), src, dst)
+    return [
+        (bool(accepted), str(plan.deciders[decider]))
+        for accepted, decider in zip(outcome.accepted, outcome.decider, strict=True)
+    ]
+
+
+def test_a_probe_passes_the_groups_implicitly_but_not_an_acl_that_drops_it() -> None:
+    scenario = load_text(FROM_CLB, "clb.yaml")
+    assert decided(
+        scenario,
+        record("100.64.1.2", "10.0.2.12", "41000", "8081", 6, "ACCEPT"),  # no ACL on sn-open
+        record("10.0.2.12", "100.64.1.2", "8081", "41000", 6, "ACCEPT"),  # its reply
+        record("100.64.1.2", "10.0.1.11", "41000", "8081", 6, "ACCEPT"),  # acl-app in #1
+        record("10.0.1.11", "100.64.1.2", "8081", "41000", 6, "ACCEPT"),  # and out #0
+        record("100.100.1.2", "10.0.1.11", "41000", "8081", 6, "ACCEPT"),  # not in the /11
+        record("10.0.1.11", "100.100.1.2", "8081", "41000", 6, "ACCEPT"),
+    ) == [
+        (True, f"app-2 {IMPLICIT_100_64}"),
+        (True, f"app-2 {IMPLICIT_100_64}"),
+        (True, f"app-1 {IMPLICIT_100_64}"),
+        (True, f"app-1 {IMPLICIT_100_64}"),
+        (False, "acl-app inbound: no rule matched, default DROP"),
+        (False, "acl-app inbound: no rule matched, default DROP"),
+    ]
+
+
+def test_a_probe_to_another_port_or_protocol_than_the_check_gets_no_allowance() -> None:
+    scenario = load_text(FROM_CLB, "clb.yaml")
+    assert decided(
+        scenario,
+        record("100.64.1.2", "10.0.2.12", "41000", "22", 6, "ACCEPT"),  # the check is on 8081
+        record("100.64.1.2", "10.0.2.12", "41000", "8080", 6, "ACCEPT"),  # the backend's port
+        record("100.64.1.2", "10.0.2.12", "41000", "8081", 17, "ACCEPT"),  # a TCP check
+        record("100.64.1.2", "10.0.3.13", "41000", "8081", 6, "ACCEPT"),  # not its backend
+        record("100.64.1.2", "10.0.2.12", "-", "-", 1, "ACCEPT"),  # no ping: a TCP check
+    ) == [
+        (False, APP_DROP),
+        (True, "sg-app inbound #0: 0.0.0.0/0 + 8080 allow"),
+        (False, APP_DROP),
+        (False, APP_DROP),
+        (False, APP_DROP),
+    ]
+
+
+def test_probes_of_a_listener_checked_from_its_vip_are_decided_by_the_groups() -> None:
+    scenario = load_text(FROM_CLB, "clb.yaml")
+    assert (
+        decided(
+            scenario,
+            record("100.64.1.2", "10.0.3.13", "41000", "9000", 6, "ACCEPT"),  # clb-vip checks from
+            record("10.0.9.10", "10.0.3.13", "41000", "9000", 6, "ACCEPT"),  # its VIP, no bypass
+            record("10.0.3.13", "10.0.9.10", "9000", "41000", 6, "ACCEPT"),
+        )
+        == [(False, APP_DROP)] * 3
+    )
+
+
+def test_traffic_from_the_vip_of_a_bypassing_clb_skips_the_groups() -> None:
+    scenario = load_text(FROM_CLB, "clb.yaml")
+    bypassed = "bypassed by clb-bypass (§3.4)"
+    assert decided(
+        scenario,
+        record("10.0.9.20", "10.0.3.13", "41000", "5353", 17, "ACCEPT"),  # its UDP check
+        record("10.0.3.13", "10.0.9.20", "5353", "41000", 17, "ACCEPT"),  # the answer
+        record("10.0.9.20", "10.0.3.13", "-", "-", 1, "ACCEPT"),  # its ping (§3.7)
+        record("10.0.3.13", "10.0.9.20", "-", "-", 1, "ACCEPT"),  # the echo reply
+        record("10.0.9.20", "10.0.3.13", "41000", "5353", 6, "ACCEPT"),  # TCP: not its listener
+        record("10.0.9.20", "10.0.3.13", "41000", "22", 17, "ACCEPT"),  # no backend's port
+        record("203.0.113.5", "10.0.3.13", "41000", "5353", 17, "ACCEPT"),  # a client: direct
+    ) == [
+        (True, f"app-3 inbound: {bypassed}"),
+        (True, f"app-3 inbound: {bypassed}"),
+        (True, f"app-3 inbound: {bypassed}"),
+        (True, f"app-3 outbound: {bypassed}"),
+        (False, APP_DROP),
+        (False, APP_DROP),
+        (False, APP_DROP),
+    ]
+
+
+def test_a_udp_check_from_169_254_128_0_17_pings_implicitly() -> None:
+    scenario = load_text(FROM_CLB, "clb.yaml")
+    assert decided(
+        scenario,
+        record("169.254.128.9", "10.0.2.12", "41000", "5353", 17, "ACCEPT"),
+        record("169.254.128.9", "10.0.2.12", "-", "-", 1, "ACCEPT"),
+        record("10.0.2.12", "169.254.128.9", "-", "-", 1, "ACCEPT"),
+        record("169.254.0.9", "10.0.2.12", "41000", "5353", 17, "ACCEPT"),  # not the range
+    ) == [
+        (True, f"app-2 inbound: {IMPLICIT_169_254}"),
+        (True, f"app-2 inbound: {IMPLICIT_169_254}"),
+        (True, f"app-2 outbound: {IMPLICIT_169_254}"),
+        (False, APP_DROP),
+    ]
+
+
+def test_the_report_shows_a_row_per_instance_for_what_passed_the_groups_unread(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "clb.yaml"
+    scenario.write_text(FROM_CLB, encoding="utf-8")
+    log = write_log(
+        tmp_path,
+        record("100.64.1.2", "10.0.2.12", "41000", "8081", 6, "ACCEPT"),
+        record("100.100.1.2", "10.0.1.11", "41000", "8081", 6, "ACCEPT"),
+        record("10.0.9.20", "10.0.3.13", "41000", "5353", 17, "REJECT"),
+    )
+    report = json.loads(replay(capsys, str(scenario), log, "--format", "json")[1])
+    rows = [r for r in report["rules"] if r["allowance"] is not None]
+    assert [(r["instance"], r["allowance"], r["group"], r["hits"]) for r in rows] == [
+        ("app-2", "IMPLICIT", "sg-app", 1),
+        ("app-3", "BYPASS", "sg-app", 1),
+    ]
+    assert [
+        (d["logged"], d["simulated"], d["decided_by"]["text"]) for d in report["differences"]
+    ] == [
+        ("ACCEPT", "REJECT", "acl-app inbound: no rule matched, default DROP"),
+        ("REJECT", "ACCEPT", "app-3 inbound: bypassed by clb-bypass (§3.4)"),
+    ]
+    table = [" ".join(line.split()) for line in replay(capsys, str(scenario), log)[1].splitlines()]
+    assert "sg-app inbound - implicit (§3.5): app-2 1 " + PROBES in table
+    assert "sg-app inbound - bypass (§3.4): app-3 1 bypassed by clb-bypass" in table
+
+
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", [*SCENARIOS, None], ids=lambda p: p.name if p else "from-clb")
+def test_a_probe_passes_the_groups_as_the_simulator_says_it_does(path: Path | None) -> None:
+    """Each health check of a scenario, logged as a record from its prober: replay names the
+    groups' decision as the simulator's health check does (ACLs aside: they read the exact
+    address, where the simulator reads the whole range, §3.6)."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from simulator.model import Checkpoint, Decision, Leg  # noqa: PLC0415
+    from simulator.simulate import health_checks  # noqa: PLC0415
+    from simulator.topology import health_source  # noqa: PLC0415
+
+    loaded = load_file(path) if path else load_text(FROM_CLB, "clb.yaml")
+    scenario = replace(loaded, network_acls=())
+    compared = 0
+    for result in health_checks(scenario):
+        source = health_source(scenario.load_balancer(result.load_balancer), result.listener)
+        if source.network is None:
+            continue
+        prober = str(source.network.network_address + (source.network.num_addresses > 1))
+        backend = str(scenario.instance(result.backend.instance).ip)
+        port = str(result.port)
+        probes = (
+            [record(prober, backend, "50000", port, 6, "ACCEPT")]
+            if result.listener.health_check.protocol.transport is Protocol.TCP
+            else [record(prober, backend, "-", "-", 1, "ACCEPT"),  # a UDP check pings first
+                  record(prober, backend, "50000", port, 17, "ACCEPT")]
+        )  # fmt: skip
+        hops = [
+            h
+            for h in result.hops
+            if h.checkpoint is Checkpoint.SECURITY_GROUP and h.leg is Leg.REQUEST
+        ]
+        for (accepted, text), hop in zip(decided(scenario, *probes), hops, strict=False):
+            allowed = (
+                hop.decision in (Decision.IMPLICIT, Decision.BYPASS) and "§1.7" not in hop.short
+            )
+            assert accepted is hop.decision.passes
+            assert (text == f"{hop.node} inbound: {hop.short}") is allowed, (text, hop.short)
+            compared += 1
+    assert compared or path is not None

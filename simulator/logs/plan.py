@@ -2,10 +2,13 @@
 
 A ``Plan`` holds, for every instance of the scenario, the lists of rules a record meets there:
 its security groups as one list in binding order, inbound and outbound (§1.5), or nothing
-where it is bound to none (§1.7); its subnet's network ACL, if any (§2.1). Each distinct list
-is compiled once (``CompiledRules``), and every rule, and every list's default DROP, is a
-``Decider`` numbered in one table, the rows of the report's hit counts. A plan is plain
-values and numpy arrays, so it pickles: it is what a distributed replay ships to its workers.
+where it is bound to none (§1.7); its subnet's network ACL, if any (§2.1); and, for a backend
+of a load balancer, the records that pass its groups without them (``allowances``: health
+checks allowed implicitly, traffic of a CLB that bypasses them; §3.4, §3.5). Each distinct list
+is compiled once (``CompiledRules``), and every rule, every list's default DROP and every
+allowance is a ``Decider`` numbered in one table, the rows of the report's hit counts. A plan
+is plain values and numpy arrays, so it pickles: it is what a distributed replay ships to its
+workers.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import numpy.typing as npt
 
 from ..errors import UsageError
 from ..evaluate import RuleRef, ordered
-from ..model import Action, Checkpoint, Direction, Scenario
+from ..model import Action, Checkpoint, Decision, Direction, Scenario
+from .allowances import SECTIONS, allowances
 from .compiled import CompiledRules
 
 _LOW_64 = (1 << 64) - 1
@@ -32,14 +36,18 @@ NO_CHECK, NOT_FILTERED = -1, -2
 
 @dataclass(frozen=True, slots=True)
 class Decider:
-    """What can decide a record at a checkpoint: a rule, a list's default DROP, or the
-    absence of any security group on the instance (§1.7)."""
+    """What can decide a record at a checkpoint: a rule, a list's default DROP, the absence
+    of any security group on the instance (§1.7), or an allowance of one instance's groups
+    (``allowance`` IMPLICIT or BYPASS, ``reason`` as the simulator words it)."""
 
     checkpoint: Checkpoint
     group: str
     direction: Direction
     index: int | None = None
     rule: str | None = None
+    allowance: Decision | None = None
+    instance: str | None = None
+    reason: str | None = None
 
     @property
     def is_rule(self) -> bool:
@@ -48,6 +56,9 @@ class Decider:
     def __str__(self) -> str:
         if self.index is not None:
             return f"{self.group} {self.direction} #{self.index}: {self.rule}"
+        if self.allowance is not None:
+            section = SECTIONS[self.allowance]
+            return f"{self.instance} {self.direction}: {self.reason} ({section})"
         if self.checkpoint is Checkpoint.SECURITY_GROUP and not self.group:
             return f"no security group, {self.direction} not filtered (§1.7)"
         return f"{self.group} {self.direction}: no rule matched, default DROP"
@@ -56,7 +67,8 @@ class Decider:
 @dataclass(frozen=True, slots=True)
 class Evaluator:
     """One ordered list of rules, compiled, and what each of its outcomes means: the
-    ``Decider`` and the action of each rule, the default DROP last (where -1 lands)."""
+    ``Decider`` and the action of each rule, the default DROP last (where -1 lands). For a
+    list of allowances, the last is -1 and not accepted: no allowance, the groups decide."""
 
     rules: CompiledRules
     deciders: npt.NDArray[np.int32]
@@ -67,14 +79,18 @@ class Evaluator:
 class Plan:
     """Everything a replay needs of a scenario, compiled once; it pickles, to go to workers.
 
-    ``checks[i]`` holds instance i's evaluators by ``SG_IN``... column. The instances'
-    addresses are kept sorted by their low 64 bits, to find a record's owners by search.
+    ``checks[i]`` holds instance i's evaluators by ``SG_IN``... column; ``allowed[i]``, by
+    ``SG_IN`` and ``SG_OUT`` column, the evaluator of its allowances, whose rules name the
+    records that pass its groups unread (``NO_CHECK`` where it has none; where no allowance
+    matches, the evaluator's decider is -1). The instances' addresses are kept sorted by their
+    low 64 bits, to find a record's owners by search.
     """
 
     instances: tuple[str, ...]
     deciders: tuple[Decider, ...]
     evaluators: tuple[Evaluator, ...]
     checks: npt.NDArray[np.int32]
+    allowed: npt.NDArray[np.int32]
     subnets: npt.NDArray[np.int32]
     not_filtered: tuple[int, int]
     lows: npt.NDArray[np.uint64]
@@ -148,6 +164,7 @@ def compile_plan(scenario: Scenario) -> Plan:
     for direction in (Direction.INBOUND, Direction.OUTBOUND):
         not_filtered.append(len(deciders))
         deciders.append(Decider(Checkpoint.SECURITY_GROUP, "", direction))
+    allowed = _allowed(scenario, deciders, evaluators)
     values = [int(i.ip) for i in scenario.instances]
     order = sorted(range(len(values)), key=lambda i: values[i] & _LOW_64)
     return Plan(
@@ -155,6 +172,7 @@ def compile_plan(scenario: Scenario) -> Plan:
         deciders=tuple(deciders),
         evaluators=tuple(evaluators),
         checks=checks,
+        allowed=allowed,
         subnets=subnets,
         not_filtered=(not_filtered[0], not_filtered[1]),
         lows=np.array([values[i] & _LOW_64 for i in order], dtype=np.uint64),
@@ -184,6 +202,45 @@ def _rule_deciders(scenario: Scenario) -> tuple[list[Decider], dict[Decider, int
         for n, rule in enumerate(rules.rules(direction))
     ]
     return deciders, {d: n for n, d in enumerate(deciders)}
+
+
+def _allowed(
+    scenario: Scenario, deciders: list[Decider], evaluators: list[Evaluator]
+) -> npt.NDArray[np.int32]:
+    """The allowances of each instance's groups, inbound and outbound, compiled; their
+    deciders are added to ``deciders``, instance by instance, inbound first."""
+    numbers = {instance.name: n for n, instance in enumerate(scenario.instances)}
+    columns = {Direction.INBOUND: SG_IN, Direction.OUTBOUND: SG_OUT}
+    found = sorted(allowances(scenario), key=lambda a: (numbers[a.instance], columns[a.direction]))
+    lists: dict[tuple[int, int], list[tuple[RuleRef, int]]] = {}
+    index: dict[Decider, int] = {}
+    for allowance in found:
+        instance = scenario.instance(allowance.instance)
+        decider = Decider(
+            Checkpoint.SECURITY_GROUP,
+            ", ".join(instance.security_groups),
+            allowance.direction,
+            allowance=allowance.decision,
+            instance=instance.name,
+            reason=allowance.reason,
+        )
+        if decider not in index:
+            index[decider] = len(deciders)
+            deciders.append(decider)
+        entries = lists.setdefault((numbers[instance.name], columns[allowance.direction]), [])
+        ref = RuleRef(instance.name, allowance.direction, len(entries), allowance.rule)
+        entries.append((ref, index[decider]))
+    allowed = np.full((len(scenario.instances), 2), NO_CHECK, dtype=np.int32)
+    for (instance_number, column), entries in lists.items():
+        allowed[instance_number, column] = len(evaluators)
+        evaluators.append(
+            Evaluator(
+                CompiledRules.compile([ref for ref, _ in entries]),
+                np.array([*(decider for _, decider in entries), -1], dtype=np.int32),
+                np.array([*(True for _ in entries), False], dtype=np.bool_),
+            )
+        )
+    return allowed
 
 
 def _evaluator(

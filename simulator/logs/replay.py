@@ -11,6 +11,10 @@ scenario's instances meet it (docs/flow-logs.md has the reasons for each choice)
   bound to none is not filtered (§1.7). Where its subnet has a network ACL and the record
   crosses the subnet's boundary (its other address is not an instance of the same subnet),
   the ACL too, stateless (§2.1, §2.3).
+- **From a load balancer.** A record whose source says a CLB sent it to one of its backends
+  (a prober of an implicit range to the check's port, the VIP of a CLB that bypasses backend
+  groups: ``allowances``) passes the backend's groups unread, as the simulator's probes and
+  forwarded packets do (§3.4, §3.5); its ACL still reads it.
 - **Replies.** A TCP or UDP record whose source port is below its destination port is the
   reply of a connection opened the other way. Its security groups pass it by state when they
   accept the connection's request (the record with addresses and ports swapped, §1.6), and
@@ -248,24 +252,22 @@ class _Path:
         self.owners.append(owner)
         self.ports.append(port)
         plan = self.plan
-        check = np.where(owner >= 0, plan.checks[np.maximum(owner, 0), column], NO_CHECK)
+        known = np.maximum(owner, 0)
+        check = np.where(owner >= 0, plan.checks[known, column], NO_CHECK)
         met = self.alive & (check != NO_CHECK)
         if not met.any():
             return
         decided = np.full(len(owner), -1, dtype=np.int64)
         accepted = np.zeros(len(owner), dtype=np.bool_)
-        free = met & (check == NOT_FILTERED)
+        rules = met
+        if column in (SG_IN, SG_OUT):
+            allowed = np.where(owner >= 0, plan.allowed[known, column], NO_CHECK)
+            self.evaluate(allowed, met, hi, lo, port, decided, accepted)
+            rules = met & ~accepted  # an allowance passes the groups unread (§3.4, §3.5)
+        free = rules & (check == NOT_FILTERED)
         decided[free] = plan.not_filtered[0 if column in (SG_IN, ACL_IN) else 1]
         accepted[free] = True
-        for which in np.unique(check[met & (check >= 0)]).tolist():
-            these = np.flatnonzero(met & (check == which))
-            evaluator = plan.evaluators[which]
-            batch = Batch(
-                self.protocol[these], self.version[these], hi[these], lo[these], port[these]
-            )
-            index = evaluator.rules.lookup(batch)
-            decided[these] = evaluator.deciders[index]
-            accepted[these] = evaluator.accepts[index]
+        self.evaluate(check, rules, hi, lo, port, decided, accepted)
         self.hits.append(decided[met])
         dropped = met & ~accepted
         self.dropped_by[dropped], self.step["drop"][dropped] = decided[dropped], number
@@ -273,6 +275,26 @@ class _Path:
         kind = "sg" if column in (SG_IN, SG_OUT) else "acl"
         passed = met & accepted
         self.passed[kind][passed], self.step[kind][passed] = decided[passed], number
+
+    def evaluate(
+        self,
+        evaluator: npt.NDArray[np.int32],
+        these: npt.NDArray[np.bool_],
+        hi: npt.NDArray[np.uint64],
+        lo: npt.NDArray[np.uint64],
+        port: npt.NDArray[np.int32],
+        decided: npt.NDArray[np.int64],
+        accepted: npt.NDArray[np.bool_],
+    ) -> None:
+        """Decide the records ``these`` each by its ``evaluator`` (those of -1 and below
+        aside), into ``decided`` and ``accepted``."""
+        for which in np.unique(evaluator[these & (evaluator >= 0)]).tolist():
+            rows = np.flatnonzero(these & (evaluator == which))
+            compiled = self.plan.evaluators[which]
+            batch = Batch(self.protocol[rows], self.version[rows], hi[rows], lo[rows], port[rows])
+            index = compiled.rules.lookup(batch)
+            decided[rows] = compiled.deciders[index]
+            accepted[rows] = compiled.accepts[index]
 
     def outcome(self, reply: npt.NDArray[np.bool_]) -> Outcome:
         alive = self.alive

@@ -13,7 +13,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ..model import Scenario
+from ..model import Decision, Scenario
+from .allowances import SECTIONS
 from .plan import Decider, Plan
 from .records import LogError, LoggedAction
 from .replay import Place, Tally
@@ -70,7 +71,7 @@ class Report:
         return str(LogError(error.message, file=self.logs[log], line=line, field=error.field))
 
     def rules(self) -> list[dict[str, Any]]:
-        """Every rule, and every default that decided a record, with its hits."""
+        """Every rule, and every default or allowance that decided a record, with its hits."""
         hits = self.tally.hits
         rows = []
         for number, decider in enumerate(self.plan.deciders):
@@ -122,6 +123,9 @@ def _decider(decider: Decider) -> dict[str, Any]:
         "direction": str(decider.direction),
         "index": decider.index,
         "rule": decider.rule,
+        "allowance": None if decider.allowance is None else str(decider.allowance),
+        "instance": decider.instance,
+        "reason": decider.reason,
         "text": str(decider),
     }
 
@@ -193,19 +197,26 @@ def render_table(report: Report) -> str:
 
 
 def _rules_table(rules: Sequence[dict[str, Any]]) -> str:
-    rows = [
-        [
-            r["group"] or "-",
-            r["direction"],
-            "-" if r["index"] is None else r["index"],
-            r["rule"] or ("default DROP" if r["group"] else "not filtered (§1.7)"),
-            r["hits"],
-            "never hit" if r["index"] is not None and not r["hits"] else "",
-        ]
-        for r in rules
-    ]
+    rows = [[r["group"] or "-", r["direction"], "-" if r["index"] is None else r["index"],
+             _what(r), r["hits"], _note(r)] for r in rules]  # fmt: skip
     headers = ["group", "direction", "#", "rule", "hits", "note"]
     return tabulate(rows, headers, colalign=("left", "left", "right", "left", "right", "left"))
+
+
+def _what(row: dict[str, Any]) -> str:
+    """The rule column: the rule, or what decided without one."""
+    if row["rule"] is not None:
+        return str(row["rule"])
+    if row["allowance"] is not None:
+        section = SECTIONS[Decision(row["allowance"])]
+        return f"{row['allowance'].lower()} ({section}): {row['instance']}"
+    return "default DROP" if row["group"] else "not filtered (§1.7)"
+
+
+def _note(row: dict[str, Any]) -> str:
+    if row["index"] is not None:
+        return "" if row["hits"] else "never hit"
+    return str(row["reason"] or "")
 
 
 def _mismatch_table(rows: Sequence[dict[str, Any]]) -> str:
