@@ -12,16 +12,18 @@ import sys
 import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import pydot
 import pytest
+from matplotlib.transforms import Affine2D, Bbox
 
 from simulator import ScenarioResult, load_file, load_text, simulate
 from simulator.cli import main
 from simulator.draw import FORMATS, draw, render_dot, render_mermaid, render_png, render_svg
 from simulator.draw.mermaid import to_mermaid
-from simulator.draw.picture import figure
+from simulator.draw.picture import Drawing, drawing
 from simulator.draw.scene import LOOKS, Kind, Outcome, Scene, scene
 from simulator.topology import Role
 
@@ -115,6 +117,17 @@ def test_partial_flows_and_failing_checks_name_each_backend() -> None:
     }
 
 
+def test_a_long_label_puts_its_port_on_a_line_of_its_own() -> None:
+    ephemeral = scene(result_of(ROOT / "scenarios" / "19-acl-stateless-ephemeral-ports.yaml"))
+    labels = {d["label"] for _, _, d in ephemeral.edges(data=True)}
+    assert "8080 from :61000:\nacl-b outbound default DROP" in labels
+    assert "8080 from :61000: sg-web #0" in labels  # short enough for one line
+    persistent = scene(result_of(ROOT / "scenarios" / "18-layer7-persistent-connections.yaml"))
+    labels = {d["label"] for _, _, d in persistent.edges(data=True)}
+    assert "82:\nsg-half-range default DROP\n(part of range)" in labels
+    assert all(len(line) <= 36 for label in labels for line in label.split("\n"))
+
+
 def test_success_is_solid_failure_dashed_and_every_colour_differs() -> None:
     assert {o for o, look in LOOKS.items() if look.style == "solid"} == {
         Outcome.ALLOWED, Outcome.HEALTHY, Outcome.FORWARDS,
@@ -172,22 +185,127 @@ def test_svg_of_a_denied_flow_is_dashed(seed: ScenarioResult) -> None:
     assert all(p.get("stroke-dasharray") for p in denied)
 
 
+# -- the picture's geometry -----------------------------------------------------------
+Box = tuple[float, float, float, float]  # left, bottom, right, top, in pixels
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a drawn figure shows, in pixels, read back from its artists after drawing: each
+    edge as polylines (its curve, its arrow's head) and its line's width, each label's box
+    by edge, each node's marker and name, and the frame."""
+
+    edges: list[tuple[str, list[list[tuple[float, float]]], float]]
+    labels: dict[int, tuple[str, Box]]
+    nodes: list[tuple[str, Box]]
+    frame: Box
+
+
+def extent(box: Bbox) -> Box:
+    return (float(box.x0), float(box.y0), float(box.x1), float(box.y1))
+
+
+def geometry(shown: Drawing) -> Geometry:
+    canvas = shown.figure.canvas
+    canvas.draw()  # lays out every text and its box, as saving does
+    renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+    pixel = shown.figure.dpi / 72
+    edges, labels = [], {}
+    for number, ((source, target, _), line, label) in enumerate(shown.edges):
+        path = line.get_transform().transform_path(line.get_path())
+        polylines = [
+            [(float(x), float(y)) for x, y in p] for p in path.to_polygons(closed_only=False)
+        ]
+        name = f"{source} → {target}" + (f" ({label.get_text()})" if label else "")
+        edges.append((name, polylines, float(line.get_linewidth()) * pixel))
+        if label is not None:
+            patch = label.get_bbox_patch()
+            assert patch is not None
+            labels[number] = (name, extent(patch.get_window_extent(renderer)))
+    nodes = [(name.get_text(), extent(name.get_window_extent(renderer))) for name in shown.names]
+    for markers in shown.markers:
+        shape = markers.get_paths()[0]
+        for centre, scale in zip(
+            markers.get_offset_transform().transform(markers.get_offsets()),
+            itertools.cycle(markers.get_transforms()), strict=False,
+        ):  # fmt: skip
+            x0, y0, x1, y1 = extent(shape.transformed(Affine2D(scale)).get_extents())
+            cx, cy = float(centre[0]), float(centre[1])
+            nodes.append(("a marker", (cx + x0, cy + y0, cx + x1, cy + y1)))
+    frame = extent(shown.figure.axes[0].get_window_extent(renderer))
+    return Geometry(edges, labels, nodes, frame)
+
+
+def grown(box: Box, by: float) -> Box:
+    return (box[0] - by, box[1] - by, box[2] + by, box[3] + by)
+
+
+def overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def enters(polyline: list[tuple[float, float]], box: Box) -> bool:
+    """Whether a polyline has any point inside the box: each segment clipped to it (Liang and
+    Barsky), so that a segment crossing it without a point inside counts too."""
+    for (x0, y0), (x1, y1) in itertools.pairwise(polyline):
+        low, high = 0.0, 1.0
+        for step, room in ((x0 - x1, x0 - box[0]), (x1 - x0, box[2] - x0),
+                           (y0 - y1, y0 - box[1]), (y1 - y0, box[3] - y0)):  # fmt: skip
+            if step == 0:
+                if room < 0:
+                    break
+            elif step < 0:
+                low = max(low, room / step)
+            else:
+                high = min(high, room / step)
+        else:
+            if low <= high:
+                return True
+    return False
+
+
+def faults(shown: Geometry) -> list[str]:
+    """Every way the picture breaks its rules: an edge through another's label (its line's
+    half width counted), two labels overlapping, a label over a node or its name, or out of
+    the frame; and a label that its own edge misses."""
+    found = []
+    for number, (text, box) in shown.labels.items():
+        for other, (name, polylines, width) in enumerate(shown.edges):
+            touched = any(enters(p, grown(box, width / 2)) for p in polylines)
+            if other != number and touched:
+                found.append(f"{name} runs through the label of {text}")
+            if other == number and not any(enters(p, box) for p in polylines):
+                found.append(f"the label of {text} is off its own edge")
+        found += [f"the label of {text} covers {n!r}" for n, at in shown.nodes if overlap(box, at)]
+        left, bottom, right, top = shown.frame
+        if not (left <= box[0] and box[2] <= right and bottom <= box[1] and box[3] <= top):
+            found.append(f"the label of {text} leaves the frame")
+    for (a, first), (b, second) in itertools.combinations(shown.labels.values(), 2):
+        if overlap(first, second):
+            found.append(f"the labels of {a} and of {b} overlap")
+    return found
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name[:2])
-def test_no_label_overlaps_another_or_leaves_the_picture(path: Path) -> None:
-    drawing = figure(scene(result_of(path)))
-    renderer = drawing.canvas.get_renderer()  # type: ignore[attr-defined]
-    ax = drawing.axes[0]
-    boxes = []
-    for text in ax.texts:
-        box = text.get_window_extent(renderer)
-        pad = 0.25 * float(text.get_fontsize()) * drawing.dpi / 72 if text.get_bbox_patch() else 0
-        boxes.append((text.get_text(), box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad))
-    frame = ax.get_window_extent(renderer)
-    for name, x0, y0, x1, y1 in boxes:
-        assert frame.x0 <= x0 and x1 <= frame.x1 and frame.y0 <= y0 and y1 <= frame.y1, name
-    for a, b in itertools.combinations(boxes, 2):
-        apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
-        assert apart, f"{a[0]!r} overlaps {b[0]!r}"
+def test_no_edge_crosses_a_label_and_no_label_covers_another_or_a_node(path: Path) -> None:
+    found = faults(geometry(drawing(scene(result_of(path)))))
+    assert not found, "\n".join(found)
+
+
+def test_the_geometry_check_finds_what_breaks_the_rules(seed: ScenarioResult) -> None:
+    shown = geometry(drawing(scene(seed)))
+    (first, (name, box)), (second, _) = list(shown.labels.items())[:2]
+    moved = {**shown.labels, second: ("moved", box)}  # a second label on the first, off its edge
+    found = faults(Geometry(shown.edges, moved, shown.nodes, shown.frame))
+    assert f"the labels of {name} and of moved overlap" in found
+    assert "the label of moved is off its own edge" in found
+    assert f"{name} runs through the label of moved" in found
+    node, at = shown.nodes[0]
+    found = faults(Geometry(shown.edges, {first: (name, at)}, shown.nodes, shown.frame))
+    assert f"the label of {name} covers {node!r}" in found
+    outside = (box[0] - 1000, box[1], box[2] - 1000, box[3])
+    found = faults(Geometry(shown.edges, {first: (name, outside)}, shown.nodes, shown.frame))
+    assert f"the label of {name} leaves the frame" in found
 
 
 # -- PNG -------------------------------------------------------------------------------

@@ -1,25 +1,36 @@
-"""Stage 5, pictures: a scene -> an SVG or PNG picture, drawn by networkx with matplotlib.
+"""Stage 5, pictures: a scene -> an SVG or PNG picture, drawn with matplotlib.
 
 The figure is drawn off screen (matplotlib's Agg canvas, never a window) with the DejaVu Sans
-font matplotlib ships, so every machine draws the same picture, byte for byte. Each edge gets
-its own arc (``layout.bends``); its label goes where it meets no other label and no node.
+font matplotlib ships, so every machine draws the same picture, byte for byte. networkx draws
+the nodes where ``layout`` puts them; each edge is an arrow along the route ``routes`` finds
+for it, its label on it where it covers no other label and no node, and no other edge runs
+through it. The labels are measured first, as they will be drawn, so that routes know their
+size.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import math
 import textwrap
-from typing import Any
+from dataclasses import dataclass
 
 import matplotlib as mpl
 import networkx as nx
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.path import Path
 from matplotlib.text import Text
 
 from ..topology import Role
+from .lanes import Host, Task
 from .layout import (
     EDGE_FONT,
     FRAME,
@@ -27,24 +38,22 @@ from .layout import (
     HEIGHT,
     LINE,
     NODE_FONT,
-    RADIUS,
     WIDTH,
     EdgeKey,
     Point,
-    bends,
     frame,
     layout,
     names_beside,
 )
+from .routes import route
 from .scene import BADGES, LOOKS, Kind, Outcome, Scene
 
 Box = tuple[Point, Point]  # lower left, upper right, in points
 
 DPI = 120  # a PNG of 1920 x 1080 pixels
-NODE_SIZE = 1400  # a marker's area in points squared, about RADIUS across
+NODE_SIZE = 1400  # a marker's area in points squared, about 37 points across
+MARKER_LINE = 1.5  # the width of a marker's outline
 TITLE_FONT, LEGEND_FONT = 22, 14
-NODE_WEIGHT = 10  # a label over a node or its name is worse than over another label
-LABEL_PLACES = (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.12, 0.88)  # 0: the head
 
 
 def render(graph: Scene, fmt: str) -> bytes:
@@ -67,34 +76,58 @@ def render(graph: Scene, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """A scene drawn on a figure, with the artists that show it: each edge's key, line and
+    label (``None`` without one) in the scene's order, the nodes' markers and their names."""
+
+    figure: Figure
+    edges: tuple[tuple[EdgeKey, FancyArrowPatch, Text | None], ...]
+    markers: tuple[PathCollection, ...]
+    names: tuple[Text, ...]
+
+
 def figure(graph: Scene) -> Figure:
     """The scene drawn on a figure of its own, off screen: title, nodes, edges, legend."""
-    drawing = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(drawing)  # matplotlib's Agg canvas: never a window
+    return drawing(graph).figure
+
+
+def drawing(graph: Scene) -> Drawing:
+    """The scene drawn, with the artists of its nodes and edges (see ``figure``)."""
+    canvas = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(canvas)  # matplotlib's Agg canvas: never a window
     title = textwrap.fill(str(graph.graph["title"]), 90)
-    drawing.suptitle(title, fontsize=TITLE_FONT, y=0.965, va="top")
-    ax = drawing.add_axes(FRAME)
+    canvas.suptitle(title, fontsize=TITLE_FONT, y=0.965, va="top")
+    ax = canvas.add_axes(FRAME)
     width, height = frame()
     ax.set_xlim(0, width)  # so that the axes measure points
     ax.set_ylim(0, height)
     ax.set_axis_off()
     pos = layout(graph)
-    _nodes(ax, graph, pos)
-    _edges(ax, graph, pos)
-    _legend(drawing, graph)
-    return drawing
+    markers = _nodes(ax, graph, pos)
+    names = _names(ax, graph, pos)
+    edges = _edges(ax, graph, pos, names)
+    _legend(canvas, graph)
+    return Drawing(canvas, edges, markers, tuple(names.values()))
 
 
-def _nodes(ax: Axes, graph: Scene, pos: dict[str, Point]) -> None:
-    """A marker per node, shaped and filled by role, and its name beside, above or below."""
+def _nodes(ax: Axes, graph: Scene, pos: dict[str, Point]) -> tuple[PathCollection, ...]:
+    """A marker per node, shaped and filled by role."""
+    markers = []
     for role, badge in BADGES.items():
         nodes = [n for n, d in graph.nodes(data=True) if d["role"] is role]
         if nodes:
-            nx.draw_networkx_nodes(
+            markers.append(nx.draw_networkx_nodes(
                 graph, pos, nodelist=nodes, node_shape=badge.marker, node_color=badge.fill,
-                node_size=NODE_SIZE, edgecolors="#333333", linewidths=1.5, ax=ax,
-            )  # fmt: skip
+                node_size=NODE_SIZE, edgecolors="#333333", linewidths=MARKER_LINE, ax=ax,
+            ))  # fmt: skip
+    return tuple(markers)
+
+
+def _names(ax: Axes, graph: Scene, pos: dict[str, Point]) -> dict[str, Text]:
+    """Each node's name beside, above or below its marker."""
     beside = names_beside(graph)
+    names = {}
     for node, data in graph.nodes(data=True):
         x, y = pos[node]
         if data["column"] == 0 or (data["role"] is Role.HEALTH_CHECKER and beside):
@@ -106,106 +139,104 @@ def _nodes(ax: Axes, graph: Scene, pos: dict[str, Point]) -> None:
         else:
             where = (x, y + GAP, "center", "bottom")
         tx, ty, ha, va = where
-        ax.text(tx, ty, data["label"], ha=ha, va=va, fontsize=NODE_FONT, linespacing=LINE)
+        names[node] = ax.text(
+            tx, ty, data["label"], ha=ha, va=va, fontsize=NODE_FONT, linespacing=LINE
+        )
+    return names
 
 
-def _edges(ax: Axes, graph: Scene, pos: dict[str, Point]) -> None:
-    """Every edge on its arc, coloured and dashed by outcome, then the labels."""
-    rads = bends(graph, pos)
-    for edge, rad in rads.items():
-        look = LOOKS[graph.edges[edge]["outcome"]]
-        forward = graph.edges[edge]["kind"] is Kind.FORWARD
-        nx.draw_networkx_edges(
-            graph, pos, edgelist=[edge], edge_color=look.colour, style=look.style,
-            width=look.width, arrowstyle="-|>", arrowsize=14 if forward else 20,
-            min_target_margin=4, node_size=NODE_SIZE, connectionstyle=_arc(rad), ax=ax,
-        )  # fmt: skip
-    _labels(ax, graph, pos, rads)
-
-
-def _arc(rad: float) -> str:
-    return f"arc3,rad={rad:.4f}"
-
-
-def _labels(ax: Axes, graph: Scene, pos: dict[str, Point], rads: dict[EdgeKey, float]) -> None:
-    """Each edge's label on its arc where it meets no other label and no node: the middle of
-    the arc if free, else the free place nearest to it. A second sweep moves the labels that
-    the first left on others, now that all are placed."""
-    fixed = [_extent(ax, t) for t in ax.texts] + [
-        ((x - RADIUS, y - RADIUS), (x + RADIUS, y + RADIUS)) for x, y in pos.values()
+def _edges(
+    ax: Axes, graph: Scene, pos: dict[str, Point], names: dict[str, Text]
+) -> tuple[tuple[EdgeKey, FancyArrowPatch, Text | None], ...]:
+    """Every edge on its route, coloured and dashed by outcome, and its label on it."""
+    labels = {edge: _label(ax, graph, edge) for edge in graph.edges(keys=True)}
+    boxes = {edge: _extent(ax, text) for edge, text in labels.items() if text is not None}
+    tasks = [
+        Task(edge, edge[0], edge[1], _size(boxes[edge]) if edge in boxes else (0.0, 0.0))
+        for edge in labels
     ]
-    placed: dict[EdgeKey, tuple[Text, Box]] = {}
-    for sweep in range(2):
-        for edge, rad in rads.items():
-            if not graph.edges[edge]["label"]:
-                continue
-            others = [box for e, (_, box) in placed.items() if e != edge]
-            if edge in placed:
-                if sweep and _clash(placed[edge][1], others, fixed) == 0:
-                    continue
-                placed.pop(edge)[0].remove()
-            placed[edge] = _place(ax, graph, pos, edge, rad, (others, fixed))
-    for text, _ in placed.values():
-        text.set_zorder(3)  # above every edge
-
-
-def _place(
-    ax: Axes,
-    graph: Scene,
-    pos: dict[str, Point],
-    edge: EdgeKey,
-    rad: float,
-    taken: tuple[list[Box], list[Box]],
-) -> tuple[Text, Box]:
-    """The label of one edge at its best place along its arc."""
-    data = graph.edges[edge]
-    look = LOOKS[data["outcome"]]
-    forward = data["kind"] is Kind.FORWARD
-    box = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": look.colour, "lw": 1.2}
-    best: tuple[float, Text, Box] | None = None
-    for place in LABEL_PLACES:
-        texts: dict[Any, Text] = nx.draw_networkx_edge_labels(
-            graph, pos, edge_labels={edge: data["label"]}, rotate=False, bbox=box,
-            font_size=EDGE_FONT - (1.5 if forward else 0), label_pos=place,
-            font_color="#555555" if forward else "black", node_size=NODE_SIZE,
-            connectionstyle=_arc(rad), ax=ax,
+    hosts = {node: _host(ax, graph, node, pos[node], names[node]) for node in graph}
+    routes = route(tasks, hosts, frame(), _gaps(graph, hosts))
+    drawn = []
+    for edge, text in labels.items():
+        data = graph.edges[edge]
+        look = LOOKS[data["outcome"]]
+        forward = data["kind"] is Kind.FORWARD
+        curves = routes[edge].curves
+        vertices = [curves[0][0], *(point for curve in curves for point in curve[1:])]
+        line = FancyArrowPatch(
+            path=Path(vertices, [Path.MOVETO] + [Path.CURVE4] * (len(vertices) - 1)),
+            arrowstyle="-|>", mutation_scale=14 if forward else 20, color=look.colour,
+            linestyle=look.style, linewidth=look.width, zorder=1,
         )  # fmt: skip
-        (text,) = texts.values()
-        extent = _extent(ax, text)
-        clash = _clash(extent, *taken)
-        if best is None or clash < best[0]:
-            if best is not None:
-                best[1].remove()
-            best = (clash, text, extent)
-        else:
-            text.remove()
-        if clash == 0:
-            break
-    assert best is not None  # LABEL_PLACES is not empty
-    return best[1], best[2]
+        ax.add_patch(line)
+        box = routes[edge].label
+        if text is not None and box is not None:
+            (x0, y0), (x1, y1) = boxes[edge]
+            middle = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+            text.set_position((middle[0] - (x0 + x1) / 2, middle[1] - (y0 + y1) / 2))
+        drawn.append((edge, line, text))
+    return tuple(drawn)
+
+
+def _gaps(graph: Scene, hosts: dict[str, Host]) -> list[tuple[float, float]]:
+    """The free stretch across the picture between each column of hosts and the next, past
+    their markers and the names that stand above or below them."""
+    reach: dict[int, tuple[float, float]] = {}
+    for node, data in graph.nodes(data=True):
+        host = hosts[node]
+        low, high = host.box[0], host.box[2]
+        if data["column"] == 1:  # named above or below, or beside: the name is in the way
+            low, high = min(low, host.name[0]), max(high, host.name[2])
+        old = reach.get(data["column"], (low, high))
+        reach[data["column"]] = (min(old[0], low), max(old[1], high))
+    columns = [reach[c] for c in sorted(reach)]
+    return [(left[1], right[0]) for left, right in itertools.pairwise(columns)]
+
+
+def _label(ax: Axes, graph: Scene, edge: EdgeKey) -> Text | None:
+    """An edge's label, boxed in its outcome's colour, not yet in its place."""
+    data = graph.edges[edge]
+    if not data["label"]:
+        return None
+    forward = data["kind"] is Kind.FORWARD
+    box = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": LOOKS[data["outcome"]].colour,
+           "lw": 1.2}  # fmt: skip
+    return ax.text(
+        0.0, 0.0, data["label"], ha="center", va="center", bbox=box, zorder=3,
+        fontsize=EDGE_FONT - (1.5 if forward else 0), color="#555555" if forward else "black",
+    )  # fmt: skip
+
+
+def _size(box: Box) -> Point:
+    (x0, y0), (x1, y1) = box
+    return x1 - x0, y1 - y0
+
+
+def _host(ax: Axes, graph: Scene, node: str, centre: Point, name: Text) -> Host:
+    """A node as the routes see it: its marker's outline, and where its name lies."""
+    marker = MarkerStyle(BADGES[graph.nodes[node]["role"]].marker)
+    path = marker.get_path().transformed(marker.get_transform())
+    outline = np.asarray(path.to_polygons()[0], dtype=float)[:-1]  # closed: the last is the first
+    scale = math.sqrt(NODE_SIZE) + MARKER_LINE  # the marker's size, and its outline's width
+    corners = tuple((float(x) * scale, float(y) * scale) for x, y in outline)
+    x, y = centre
+    xs, ys = [x + cx for cx, _ in corners], [y + cy for _, cy in corners]
+    (n0, m0), (n1, m1) = _extent(ax, name)
+    return Host(centre, corners, (min(xs), min(ys), max(xs), max(ys)), (n0, m0, n1, m1))
 
 
 def _extent(ax: Axes, text: Text) -> Box:
     """Where a text lies with its box, in the axes' points."""
-    shown = text.get_window_extent(ax.figure.canvas.get_renderer())  # type: ignore[attr-defined]
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    patch = text.get_bbox_patch()
+    if patch is not None:
+        text.update_bbox_position_size(renderer)
+        shown = patch.get_window_extent(renderer)
+    else:
+        shown = text.get_window_extent(renderer)
     (x0, y0), (x1, y1) = ax.transData.inverted().transform(shown.get_points())
-    pad = 0.25 * float(text.get_fontsize()) if text.get_bbox_patch() else 0.0  # its box
-    return (float(x0) - pad, float(y0) - pad), (float(x1) + pad, float(y1) + pad)
-
-
-def _clash(extent: Box, labels: list[Box], fixed: list[Box]) -> float:
-    """How badly a label at ``extent`` covers other labels, and nodes and their names."""
-    return sum(_overlap(extent, other) for other in labels) + NODE_WEIGHT * sum(
-        _overlap(extent, other) for other in fixed
-    )
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """The area two boxes share, counting a little air around each."""
-    air = 3.0
-    width = min(a[1][0], b[1][0]) - max(a[0][0], b[0][0]) + air
-    height = min(a[1][1], b[1][1]) - max(a[0][1], b[0][1]) + air
-    return max(width, 0.0) * max(height, 0.0)
+    return (float(x0), float(y0)), (float(x1), float(y1))
 
 
 def _legend(figure: Figure, graph: Scene) -> None:

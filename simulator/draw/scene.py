@@ -81,6 +81,8 @@ BADGES = {
     Role.ADDRESS: Badge("^", "triangle", "#E4E4E4", "address"),
 }
 
+LONGEST = 36  # characters on a line of an edge's label, where it can be broken
+
 _SECTION = re.compile(r"\s*\(§[0-9.]+\)")
 _ON_PORT = re.compile(r" on port \d+")  # the label already names the port
 
@@ -159,7 +161,7 @@ def _add_flow(graph: Scene, number: int, result: FlowResult) -> None:
         key=f"flow {number}",
         kind=Kind.FLOW,
         outcome=outcome,
-        label=f"{where}:\n{rules}" if "\n" in rules else f"{where}: {rules}",
+        label=_label(where, rules),
         name=flow.name or f"{flow.source} to {flow.written_to}",
     )
 
@@ -175,9 +177,21 @@ def _add_health_check(graph: Scene, number: int, result: HealthResult, twin: boo
         key=f"health check {number}",
         kind=Kind.HEALTH_CHECK,
         outcome=Outcome(str(result.status)),
-        label=f"{where}: {rule}",
+        label=_label(where, rule),
         name=f"{result.load_balancer}:{result.listener.key} checks {result.backend}",
     )
+
+
+def _label(where: str, rules: str) -> str:
+    """``PORT: RULE`` on one line where it is short, else the port on a line of its own and
+    the rules below it, a long rule's parenthesis, as ``(part of range)``, on a line of its own."""
+    if "\n" not in rules and len(f"{where}: {rules}") <= LONGEST:
+        return f"{where}: {rules}"
+    lines = [f"{where}:"]
+    for line in rules.split("\n"):
+        head, bracket, tail = line.partition(" (")
+        lines += [head, f"({tail}"] if bracket and len(line) > LONGEST else [line]
+    return "\n".join(lines)
 
 
 def _add_forwards(graph: Scene, result: ScenarioResult) -> None:
