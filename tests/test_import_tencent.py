@@ -479,7 +479,7 @@ SERVICES = {"ServiceTemplateSet": [{"ServiceTemplateId": "ppm-1", "ServiceSet": 
 # with an indent of 2 unless given as text, and the line is the first that holds the text.
 BAD_FILES = [
     pytest.param({"sg-1.json": '{"SecurityGroupPolicySet": {\n  "Ingress": [,]\n}}'},
-                 "sg-1.json", '"Ingress"', "json", "Expecting value (column 15)", id="malformed JSON"),
+                 "sg-1.json", '"Ingress"', "json", "malformed JSON: Expecting value (column 15)", id="malformed JSON"),
     pytest.param({"sg-1.json": "[1, 2]"}, "sg-1.json", "[1", "json", "expected a JSON object",
                  id="not an object"),
     pytest.param({"x.json": {"VpcSet": []}}, "x.json", '"VpcSet"', "VpcSet",

@@ -8,15 +8,15 @@ A file is what the API or ``tccli`` prints: the response body, with or without t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import ScenarioError
-from ..yamlnodes import LocatedDict, LocatedList, Reader, load
+from ..yamlnodes import LocatedDict, LocatedList, Reader
 from .draft import Draft
+from .jsonfile import load_json
 
 #: The key a response body holds -> the API action that returns it.
 KINDS = {
@@ -171,7 +171,7 @@ def read_response(path: Path, draft: Draft, *, owner_needed: bool = True) -> Res
     """Read one file as a response; ``owner_needed`` false takes a policies file without an ID
     (the caller knows the group)."""
     file = str(path)
-    top = _load(path, file)
+    top = load_json(path, file)
     if not isinstance(top, LocatedDict):
         raise ScenarioError(
             f"expected a JSON object, got {_kind(top)}", file=file, line=1, field="json"
@@ -181,28 +181,6 @@ def read_response(path: Path, draft: Draft, *, owner_needed: bool = True) -> Res
     key, kind = _kind_of(body)
     owner = _owner(body, root, path, kind, needed=owner_needed) if kind in OWNED else None
     return Response(file, kind, key, body, owner)
-
-
-def _load(path: Path, file: str) -> Any:
-    """The file's JSON, located; a malformed file is ``FILE:LINE: json: ...``."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(
-            f"cannot read the file: {error}", file=file, line=1, field="file"
-        ) from None
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ScenarioError(
-            f"{error.msg} (column {error.colno})", file=file, line=error.lineno, field="json"
-        ) from None
-    except RecursionError:
-        raise ScenarioError(
-            "the document nests too deeply", file=file, line=1, field="json"
-        ) from None
-    # JSON allows tabs between tokens where YAML does not; a string cannot hold one raw
-    return load(text.expandtabs(1), file)
 
 
 def _body(top: Node) -> Node:

@@ -14,36 +14,20 @@ instances, load balancers, listeners and backends.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ..errors import ScenarioError
-from ..yamlnodes import Reader, load
+from ..yamlnodes import Reader
 from . import terraform_clb, terraform_groups
 from .draft import Draft
+from .jsonfile import load_json
 from .terraform_document import NOT_READ, Context, collect, summary
 
 
 def read(file: Path, draft: Draft) -> None:
     """Fill ``draft`` from the ``terraform show -json`` output in ``file``."""
     name = str(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(
-            f"cannot read the file: {error}", file=name, line=1, field="file"
-        ) from None
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ScenarioError(
-            f"malformed JSON: {error.msg} (column {error.colno})",
-            file=name,
-            line=error.lineno,
-            field="json",
-        ) from None
     context = Context(Reader(name), draft, name)
-    kind, version = collect(context, load(text, name))
+    kind, version = collect(context, load_json(file, name))
     document = draft.document
     document["title"] = f"Imported from Terraform: {file.name}"
     document["source"] = f"terraform show -json, a {kind} (Terraform {version}): {file}"
