@@ -267,11 +267,11 @@ def run_replay(args: argparse.Namespace) -> int:
         report = render_html(results, fixes=fixes, picture=render_svg)
     else:
         report = render_table(results, notes=args.notes, fixes=fixes)
-    _write(report, args.output)
+    write_output(report, args.output)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
-def _write(report: str, output: str | None) -> None:
+def write_output(report: str, output: str | None) -> None:
     """The report on standard output, or in the file ``output``."""
     if output is None:
         sys.stdout.write(report)

@@ -89,24 +89,20 @@ def run_import(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     for item in draft.skipped:
         print(f"skipped: {item}", file=sys.stderr)
-    _write(text, args.output)
+    from ..cli import write_output  # noqa: PLC0415 (the command line imports this module)
+
+    write_output(text, args.output)
     return EXIT_OK
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from ..cli import load_one  # noqa: PLC0415 (the command line imports this module)
+    from ..cli import load_one, write_output  # noqa: PLC0415 (the command line imports this)
     from . import tencent  # noqa: PLC0415 (only this command writes the API's JSON)
 
     scenario = load_one(args.file, "export")
     document: dict[str, Any] = tencent.export_group(scenario, args.group)
-    _write(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
+    write_output(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
     return EXIT_OK
-
-
-def _write(text: str, output: str | None) -> None:
-    from ..cli import _write as write  # noqa: PLC0415 (the command line imports this module)
-
-    write(text, output)
 
 
 EXIT_OK, EXIT_INVALID = 0, 2

@@ -64,7 +64,7 @@ def add_command(commands: Any) -> None:
 
 def run_replay_log(args: argparse.Namespace) -> int:
     """Load, replay, report; a malformed log line is printed as FILE:LINE: FIELD: message."""
-    from ..cli import _write, load_one  # noqa: PLC0415 (the command line imports this module)
+    from ..cli import load_one, write_output  # noqa: PLC0415 (the command line imports this module)
     from .plan import compile_plan  # noqa: PLC0415 (numpy: only this command loads it)
     from .records import LogError  # noqa: PLC0415
     from .replay import replay_logs  # noqa: PLC0415
@@ -105,7 +105,7 @@ def run_replay_log(args: argparse.Namespace) -> int:
         print(error, file=sys.stderr)
         return EXIT_INVALID
     report = Report(scenario, logs, plan, tally, where)
-    _write((render_json if args.format == "json" else render_table)(report), args.output)
+    write_output((render_json if args.format == "json" else render_table)(report), args.output)
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 
