@@ -297,4 +297,11 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: quote it)"
-    return f"{type(value).__name__} {value!r}"
+    shown = repr(value)
+    if len(shown) > _SHOWN:  # a whole other file read as one string, say
+        shown = f"{shown[: _SHOWN - 5]}...{shown[-1]}"
+    return f"{type(value).__name__} {shown}"
+
+
+#: How much of a wrong value a message quotes.
+_SHOWN = 60

@@ -297,6 +297,54 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "expected a size such as 64M, got 'lots'" in capsys.readouterr().err
 
 
+def test_a_folder_given_as_a_log_is_named_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay(capsys, str(ROOT / SCENARIO), str(tmp_path))[::2] == (
+        2, f"sgsim: {tmp_path}: a folder; name the log files in it\n",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "lines", [(), (HEADER,), (HEADER, "2 100012345678 eni-1ab2cd3e - - - - - - - 1 2 - NODATA")]
+)
+def test_logs_with_no_record_to_replay_check_nothing_and_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: tuple[str, ...]
+) -> None:
+    log = write_log(tmp_path, *lines)
+    status, out, err = replay(capsys, str(ROOT / SCENARIO), log)
+    assert status == 2
+    assert err == "sgsim: replay-log: no record of the logs was replayed\n"
+    assert "records replayed, nothing was checked;" in out.splitlines()[-1]
+    status, out, _ = replay(capsys, str(ROOT / SCENARIO), log, "--format", "json")
+    assert status == 2 and json.loads(out)["ok"] is False
+
+
+def test_a_gzip_log_cut_short_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    packed = gzip.compress((ROOT / LOG).read_bytes())
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    status, out, err = replay(capsys, str(ROOT / SCENARIO), str(cut))
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{cut}:1: file: cannot read the file: Compressed file ended")
+    damaged = tmp_path / "damaged.log.gz"
+    damaged.write_bytes(packed[:-8] + bytes(8))  # a wrong checksum and length
+    status, out, err = replay(capsys, str(ROOT / SCENARIO), str(damaged), "--skip-malformed")
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{damaged}:") and ": file: cannot read the file: " in err
+
+
+def test_a_log_given_as_the_scenario_is_quoted_briefly(
+    capsys: pytest.CaptureFixture[str], at_root: None
+) -> None:
+    status, out, err = replay(capsys, LOG, SCENARIO)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"{LOG}:1: file: expected a mapping, got str 'version account-id")
+    assert len(err) < 200
+
+
 def test_an_ipv6_address_with_an_ipv4_address_in_its_low_bits_is_another_instance(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -71,6 +71,8 @@ def run_import(args: argparse.Namespace) -> int:
     draft = Draft(skip=args.skip_unsupported)
     files = [Path(f) for f in args.files]
     for file in files:
+        if file.is_dir():
+            raise UsageError(f"{file}: a folder; name the JSON files in it")
         if not file.is_file():
             raise UsageError(f"{file}: no such file")
     try:

@@ -77,7 +77,11 @@ def run_replay_log(args: argparse.Namespace) -> int:
         raise UsageError("--partition-size: only with --dask or --scheduler")
     scenario = load_one(args.scenario, "replay-log")
     for log in args.logs:
-        if not (distributed and "://" in log) and not Path(log).is_file():
+        if distributed and "://" in log:
+            continue
+        if Path(log).is_dir():
+            raise UsageError(f"{log}: a folder; name the log files in it")
+        if not Path(log).is_file():
             raise UsageError(f"{log}: no such file")
     plan = compile_plan(scenario)
     logs = tuple(args.logs)
@@ -106,6 +110,9 @@ def run_replay_log(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     report = Report(scenario, logs, plan, tally, where)
     write_output((render_json if args.format == "json" else render_table)(report), args.output)
+    if not report.checked:
+        print("sgsim: replay-log: no record of the logs was replayed", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK if report.ok else EXIT_DIFFERENT
 
 

@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol
 
 from ..errors import UsageError
 from .plan import Plan
-from .records import LogError, read_chunks
+from .records import UNREADABLE, LogError, read_chunks, unreadable
 from .replay import Place, Tally
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -85,7 +85,11 @@ def replay_on_dask(
             dashboard_address=":0",
         )  # fmt: skip
     try:
-        with Client(scheduler or cluster) as client:  # type: ignore[no-untyped-call]
+        try:
+            client: Any = Client(scheduler or cluster)  # type: ignore[no-untyped-call]
+        except OSError as error:  # no scheduler answers there (a TimeoutError is an OSError)
+            raise UsageError(f"--scheduler: cannot connect to {scheduler}: {error}") from None
+        with client:
             shipped = client.scatter(plan, broadcast=True, hash=False)
             tasks = [
                 client.submit(replay_part, shipped, part, skip_malformed, pure=False)
@@ -141,7 +145,7 @@ def partition(log: int, path: str, size: int) -> list[Part]:
         with fs.open(inside, "rb") as file:
             gzipped = file.read(2) == _GZIP_MAGIC
     except OSError as error:
-        raise LogError(f"cannot read the file: {error}", file=path, line=1, field="file") from None
+        raise unreadable(path, 1, error) from None
     if gzipped:
         return [Part(log, path, url, 0, 0, None, total)]
     cuts = list(range(0, total, size)) or [0]
@@ -169,8 +173,8 @@ def replay_part(plan: Plan, part: Part, skip_malformed: bool) -> PartResult:
             ):
                 tally.add(plan, chunk, part.log, part.number)
                 lines = chunk.through
-    except OSError as error:
-        failed = LogError(f"cannot read the file: {error}", file=part.path, line=1, field="file")
+    except UNREADABLE as error:
+        failed = unreadable(part.path, 1, error)
         return PartResult(part, tally, lines, ((part.log, -1, 1), failed))
     except LogError as error:
         return PartResult(part, tally, lines, ((part.log, part.number, error.line), error))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import gzip
 import ipaddress
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
@@ -57,6 +58,16 @@ class LogError(ScenarioError):
             LogError, self.message, file=self.file, line=self.line, field=self.field
         )
         return rebuild, ()
+
+
+#: What reading a damaged log raises: a file cut short (``EOFError``), a damaged gzip stream
+#: (``zlib.error``, or ``gzip.BadGzipFile``, an ``OSError``), a file that cannot be read.
+UNREADABLE = (OSError, EOFError, zlib.error)
+
+
+def unreadable(file: str, line: int, error: BaseException) -> LogError:
+    """A log that could not be read on to its end, located at the line reading stopped at."""
+    return LogError(f"cannot read the file: {error}", file=file, line=line, field="file")
 
 
 class Status(IntEnum):

@@ -38,7 +38,16 @@ import numpy.typing as npt
 
 from .compiled import PROTOCOL_CODES, Batch
 from .plan import ACL_IN, ACL_OUT, NO_CHECK, NOT_FILTERED, SG_IN, SG_OUT, Plan
-from .records import Chunk, LogError, LoggedAction, Status, open_log, read_chunks
+from .records import (
+    UNREADABLE,
+    Chunk,
+    LogError,
+    LoggedAction,
+    Status,
+    open_log,
+    read_chunks,
+    unreadable,
+)
 
 _KNOWN = np.zeros(257, dtype=np.bool_)  # index 256 is a record without a protocol (-1)
 _KNOWN[list(PROTOCOL_CODES.values())] = True
@@ -353,12 +362,17 @@ def replay_logs(
     tally = Tally()
     for number, log in enumerate(logs):
         raw, lines = open_log(log)
-        with raw, lines:
-            done = 0
-            for chunk in read_chunks(lines, log, skip_malformed=skip_malformed):
-                tally.add(plan, chunk, number)
-                if progress is not None:
-                    position = raw.tell()
-                    progress(position - done)
-                    done = position
+        through = 0
+        try:
+            with raw, lines:
+                done = 0
+                for chunk in read_chunks(lines, log, skip_malformed=skip_malformed):
+                    tally.add(plan, chunk, number)
+                    through = chunk.through
+                    if progress is not None:
+                        position = raw.tell()
+                        progress(position - done)
+                        done = position
+        except UNREADABLE as error:
+            raise unreadable(log, through + 1, error) from None
     return tally

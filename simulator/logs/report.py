@@ -50,8 +50,13 @@ class Report:
         )
 
     @property
+    def checked(self) -> bool:
+        """Whether any record was replayed: an empty log checks nothing."""
+        return self.counts()["replayed"] > 0
+
+    @property
     def ok(self) -> bool:
-        return self.differences == 0
+        return self.checked and self.differences == 0
 
     def place(self, place: Place) -> str:
         log, line = self.where(place)
@@ -256,6 +261,8 @@ def _summary(report: Report, mismatches: Sequence[dict[str, Any]]) -> str:
     verdict = (
         "every verdict agrees with the log: ok"
         if report.ok
+        else "nothing was checked"
+        if not report.checked
         else f"{broken + let_in} differ from the log ({broken} would be rejected, {let_in} let in)"
     )
     rules = sum(1 for d in report.plan.deciders if d.is_rule)
