@@ -108,6 +108,20 @@ def test_the_command_line_writes_what_the_importer_reads_back(
     assert meaning(before) == meaning(after)
 
 
+def test_a_peer_group_whose_name_is_not_an_id_is_warned_of(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The API takes a peer group by its ID: a scenario's own name for it is written, and said."""
+    sample = Path(__file__).parent.parent / "examples" / "flow-logs" / "shop.yaml"
+    assert main(["export", "tencent", str(sample), "--group", "sg-web"]) == 0
+    out, err = capsys.readouterr()
+    assert '"SecurityGroupId": "sg-db"' in out
+    assert err == (
+        "sgsim: warning: sg-db: not a security group ID (sg-xxxxxxxx); the API takes a peer "
+        "group by its ID\n"
+    )
+
+
 def meaning(group: SecurityGroup) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """What decides a verdict, direction by direction: the rule's text aside."""
 

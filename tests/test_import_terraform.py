@@ -617,6 +617,7 @@ def test_bad_input_gives_one_located_line(
     ("text", "line", "expected"),
     [
         ('{\n  "format_version": "1.0",\n  oops\n}\n', 3, r"json: malformed JSON: Expecting"),
+        ("\n", 1, r"file: the file is empty; expected the JSON that tccli or terraform show"),
         ('{"version": 4, "resources": []}', 1, r"format_version: not the JSON of `terraform "
          r"show -json`; this looks like a raw state file"),
         ("[1, 2]\n", 1, r"file: expected a mapping, got a list"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,18 @@ def run_export(args: argparse.Namespace) -> int:
 
     scenario = load_one(args.file, "export")
     document: dict[str, Any] = tencent.export_group(scenario, args.group)
+    policies = document["SecurityGroupPolicySet"]
+    peers = {p.get("SecurityGroupId", "") for d in ("Ingress", "Egress") for p in policies[d]}
+    for peer in sorted(p for p in peers if p and not GROUP_ID.fullmatch(p)):
+        print(f"sgsim: warning: {peer}: not a security group ID (sg-xxxxxxxx); the API takes "
+              "a peer group by its ID", file=sys.stderr)  # fmt: skip
     write_output(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
     return EXIT_OK
 
 
 EXIT_OK, EXIT_INVALID = 0, 2
+#: What a Tencent Cloud security group's ID looks like.
+GROUP_ID = re.compile(r"sg-[0-9a-z]{8}")
 
 
 __all__ = ["add_commands", "run_export", "run_import"]

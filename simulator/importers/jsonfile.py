@@ -22,6 +22,11 @@ def load_json(path: Path, file: str) -> Any:
         raise ScenarioError(
             f"cannot read the file: {error}", file=file, line=1, field="file"
         ) from None
+    if not text.strip():
+        raise ScenarioError(
+            "the file is empty; expected the JSON that tccli or terraform show -json prints",
+            file=file, line=1, field="file",
+        )  # fmt: skip
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
