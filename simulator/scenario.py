@@ -36,6 +36,11 @@ TOP_KEYS = (
 )  # fmt: skip
 INSTANCE_KEYS = ("ip", "security_groups", "subnet", "running")
 FROM_FILE_KEYS = ("from_file", "templates")
+#: Top-level keys of the files ``sgsim import`` reads: a scenario has none of them.
+IMPORTED_KEYS = {
+    "Response": "tencent", "SecurityGroupPolicySet": "tencent", "LoadBalancerSet": "tencent",
+    "Listeners": "tencent", "format_version": "terraform",
+}  # fmt: skip
 
 
 def load_file(path: str | Path) -> Scenario:
@@ -60,6 +65,10 @@ class _Loader(BalancerReader, QuestionReader):
     def scenario(self, data: Any) -> Scenario:
         if data is None:
             self.fail(1, "title", "the file is empty; a scenario needs at least a title")
+        if isinstance(data, LocatedDict) and "title" not in data:
+            for key in (k for k in data if k in IMPORTED_KEYS):
+                self.fail(data.key_lines[key], key, "not a scenario but what `sgsim import "
+                          f"{IMPORTED_KEYS[key]}` reads: it writes a scenario from this file")  # fmt: skip
         top = self.mapping(data, "", 1, required=("title",), optional=TOP_KEYS)
         lines = top.key_lines
 

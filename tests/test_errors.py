@@ -91,6 +91,18 @@ BAD = [
         id="malformed YAML, a tab",
     ),
     pytest.param(
+        '{"Response": {"SecurityGroupPolicySet": {}},\n "RequestId": "x"}',
+        "bad.yaml:1: Response: not a scenario but what `sgsim import tencent` reads: it writes a "
+        "scenario from this file",
+        id="an API response",
+    ),
+    pytest.param(
+        y('{"format_version": "1.0",', ' "values": {}}'),
+        "bad.yaml:1: format_version: not a scenario but what `sgsim import terraform` reads: it "
+        "writes a scenario from this file",
+        id="terraform show -json",
+    ),
+    pytest.param(
         "",
         "bad.yaml:1: title: the file is empty; a scenario needs at least a title",
         id="empty file",
