@@ -109,16 +109,16 @@ def _convert(
                     f"keys must be text; {why}",
                     file=file,
                     line=key_line,
-                    field=_join(path, written),
+                    field=join_path(path, written),
                 )
             if key in result:
                 raise ScenarioError(
                     f"duplicate key (first given on line {result.key_lines[key]})",
                     file=file,
                     line=key_line,
-                    field=_join(path, key),
+                    field=join_path(path, key),
                 )
-            result[key] = _convert(value_node, file, constructor, _join(path, key), budget)
+            result[key] = _convert(value_node, file, constructor, join_path(path, key), budget)
             result.key_lines[key] = key_line
         return result
     if isinstance(node, yaml.SequenceNode):
@@ -221,13 +221,13 @@ class Reader:
                 if key not in allowed:
                     self.fail(
                         value.key_lines[key],
-                        _join(field, key),
+                        join_path(field, key),
                         "unknown key"
                         + did_you_mean(key, allowed, f"; expected one of {', '.join(allowed)}"),
                     )
         for key in required:
             if key not in value:
-                self.fail(value.line, _join(field, key), "required key is missing")
+                self.fail(value.line, join_path(field, key), "required key is missing")
         return value
 
     def items(
@@ -247,7 +247,7 @@ class Reader:
         if value is None:
             return []
         mapping = self.mapping(value, field, line)
-        return [(k, v, _join(field, k), mapping.key_lines[k]) for k, v in mapping.items()]
+        return [(k, v, join_path(field, k), mapping.key_lines[k]) for k, v in mapping.items()]
 
     def text(self, value: Any, field: str, line: int) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
@@ -284,8 +284,15 @@ class Reader:
 E = TypeVar("E", bound=StrEnum)
 
 
-def _join(field: str, key: str) -> str:
+def join_path(field: str, key: str) -> str:
+    """The path of ``key`` inside ``field`` (``clients.a``); a top-level key is its own path."""
     return f"{field}.{key}" if field else key
+
+
+def shown(text: str) -> str:
+    """A wrong value's text as a message quotes it: cut short where long (a whole other file
+    read as one string, say), keeping its closing quote or bracket."""
+    return text if len(text) <= _SHOWN else f"{text[: _SHOWN - 5]}...{text[-1]}"
 
 
 def _kind(value: Any) -> str:
@@ -297,10 +304,7 @@ def _kind(value: Any) -> str:
         return "a list"
     if isinstance(value, bool):
         return f"{str(value).lower()} (YAML reads yes, no, on and off as true or false: quote it)"
-    shown = repr(value)
-    if len(shown) > _SHOWN:  # a whole other file read as one string, say
-        shown = f"{shown[: _SHOWN - 5]}...{shown[-1]}"
-    return f"{type(value).__name__} {shown}"
+    return f"{type(value).__name__} {shown(repr(value))}"
 
 
 #: How much of a wrong value a message quotes.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..errors import ScenarioError
-from ..yamlnodes import LocatedDict, LocatedList, Reader
+from ..yamlnodes import LocatedDict, LocatedList, Reader, join_path, shown
 from .draft import Draft
 from .jsonfile import load_json
 
@@ -54,7 +54,7 @@ class Node:
 
     def where(self, key: str) -> tuple[str, int]:
         """The path and line of ``key`` (the object's line where the key is missing)."""
-        return _join(self.path, key), self.data.key_lines.get(key, self.data.line)
+        return join_path(self.path, key), self.data.key_lines.get(key, self.data.line)
 
     def fail(self, key: str, message: str) -> NoReturn:
         path, line = self.where(key)
@@ -126,7 +126,7 @@ class Node:
             return None
         if not isinstance(value, LocatedDict):
             self.fail(key, f"expected an object, got {_kind(value)}")
-        return Node(value, _join(self.path, key), self.file, self.draft)
+        return Node(value, join_path(self.path, key), self.file, self.draft)
 
     def children(self, key: str, *, required: bool = False) -> list[Node]:
         """The objects of the list under ``key``; missing or null is empty unless required."""
@@ -149,7 +149,7 @@ class Node:
         if not isinstance(value, LocatedList):
             self.fail(key, f"expected a list, got {_kind(value)}")
         for index, item in enumerate(value):
-            yield item, f"{_join(self.path, key)}[{index}]", value.item_lines[index]
+            yield item, f"{join_path(self.path, key)}[{index}]", value.item_lines[index]
 
 
 @dataclass
@@ -245,10 +245,6 @@ def _owner(body: Node, top: Node, path: Path, kind: str, *, needed: bool) -> str
     )
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -258,7 +254,7 @@ def _kind(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {shown(repr(value))}"
 
 
 __all__ = ["KINDS", "OWNED", "Node", "Response", "read_response"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import ScenarioError
 from ..scenario_base import NAME
-from ..yamlnodes import LocatedDict, LocatedList, Reader
+from ..yamlnodes import LocatedDict, LocatedList, Reader, shown
 from .draft import Draft
 
 #: Resource types that decide verdicts but are not read: each one stops the import (or is
@@ -114,13 +114,13 @@ class Context:
         if value is None and required:
             raise self.fail(block, key, f"no {key}: {required}")
         if value is not None and not isinstance(value, str):
-            raise self.fail(block, key, f"expected text, got {json.dumps(value)}")
+            raise self.fail(block, key, f"expected text, got {shown(json.dumps(value))}")
         return value
 
     def number(self, block: Block, key: str) -> int | None:
         value = block.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-            raise self.fail(block, key, f"expected a whole number, got {json.dumps(value)}")
+            raise self.fail(block, key, f"expected a whole number, got {shown(json.dumps(value))}")
         return value
 
     def port(self, block: Block, key: str, *, required: str = "") -> int | None:
@@ -135,7 +135,7 @@ class Context:
     def flag(self, block: Block, key: str) -> bool | None:
         value = block.get(key)
         if value is not None and not isinstance(value, bool):
-            raise self.fail(block, key, f"expected true or false, got {json.dumps(value)}")
+            raise self.fail(block, key, f"expected true or false, got {shown(json.dumps(value))}")
         return value
 
     def blocks(self, block: Block, key: str) -> list[Block]:
@@ -144,7 +144,7 @@ class Context:
         if value is None:
             return []
         if not isinstance(value, LocatedList):
-            raise self.fail(block, key, f"expected a list, got {json.dumps(value)}")
+            raise self.fail(block, key, f"expected a list, got {shown(json.dumps(value))}")
         out = []
         for index, item in enumerate(value):
             if not isinstance(item, LocatedDict):

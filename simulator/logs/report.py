@@ -15,6 +15,7 @@ from tabulate import tabulate
 
 from ..model import Decision, Scenario
 from .allowances import SECTIONS
+from .compiled import PROTOCOL_CODES
 from .plan import Decider, Plan
 from .records import LogError, LoggedAction
 from .replay import Place, Tally
@@ -29,7 +30,7 @@ STATUSES = (
     ("malformed", "malformed, skipped"),
 )
 ACTIONS = {int(LoggedAction.ACCEPT): "ACCEPT", int(LoggedAction.REJECT): "REJECT"}
-PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 47: "GRE", 58: "ICMPv6"}
+PROTOCOLS = {code: str(protocol) for protocol, code in PROTOCOL_CODES.items()}
 
 
 @dataclass(frozen=True, slots=True)
