@@ -23,10 +23,8 @@ from typing import IO, Any, Protocol
 
 from ..errors import UsageError
 from .plan import Plan
-from .records import UNREADABLE, LogError, read_chunks, unreadable
+from .records import GZIP_MAGIC, UNREADABLE, LogError, read_chunks, unreadable
 from .replay import Place, Tally
-
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class Progress(Protocol):
@@ -143,7 +141,7 @@ def partition(log: int, path: str, size: int) -> list[Part]:
         fs, inside = fsspec.core.url_to_fs(url)
         total = int(fs.size(inside))
         with fs.open(inside, "rb") as file:
-            gzipped = file.read(2) == _GZIP_MAGIC
+            gzipped = file.read(2) == GZIP_MAGIC
     except OSError as error:
         raise unreadable(path, 1, error) from None
     if gzipped:

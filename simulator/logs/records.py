@@ -45,7 +45,8 @@ CHUNK = 1 << 16
 _MEMO = 1 << 16
 _LOW_64 = (1 << 64) - 1
 _NO_PORT = -1
-_GZIP_MAGIC = b"\x1f\x8b"
+#: The first bytes of a gzip file, whatever its name.
+GZIP_MAGIC = b"\x1f\x8b"
 _HEADER = tuple(name.encode() for name in FIELDS)
 
 
@@ -137,16 +138,11 @@ def open_log(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
         raise LogError(
             f"cannot read the file: {error.strerror}", file=str(path), line=1, field="file"
         ) from None
-    if raw.read(2) == _GZIP_MAGIC:
+    if raw.read(2) == GZIP_MAGIC:
         raw.seek(0)
         return raw, gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     raw.seek(0)
     return raw, raw
-
-
-def is_gzip(path: str | Path) -> bool:
-    with open(path, "rb") as file:
-        return file.read(2) == _GZIP_MAGIC
 
 
 def read_chunks(
