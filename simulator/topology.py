@@ -110,6 +110,11 @@ class ProbeSource:
     network: Network | None  # None: the backend's physical host, which no rule can name
     implicit: bool
 
+    @property
+    def allowance(self) -> str | None:
+        """Why backend groups let these checks in without a rule; None where they need one."""
+        return f"health checks from {self.text} are allowed implicitly" if self.implicit else None
+
 
 def health_source(lb: LoadBalancer, listener: Listener) -> ProbeSource:
     """The health-check source of ``listener`` by its setting and the CLB's kind (§3.5)."""
@@ -216,10 +221,6 @@ def _add_backend_edges(
         backend=backend,
         checkpoints=forward,
     )
-    source = health_source(lb, listener)
-    implicit = (
-        f"health checks from {source.text} are allowed implicitly" if source.implicit else None
-    )
     probe = (
         *acl_checks,
         SecurityGroupCheck(
@@ -227,7 +228,7 @@ def _add_backend_edges(
             instance.security_groups,
             Direction.INBOUND,
             bypassed_by=bypass,
-            implicit=implicit,
+            implicit=health_source(lb, listener).allowance,
         ),
         ServiceCheck(instance.name),
     )

@@ -79,11 +79,7 @@ def _of_backend(lb: LoadBalancer, listener: Listener, backend: Backend) -> Itera
     check = listener.health_check
     source = health_source(lb, listener)
     if check.enabled and source.network is not None and (source.implicit or bypass):
-        decision, reason = (
-            bypassed
-            if bypass
-            else (Decision.IMPLICIT, f"health checks from {source.text} are allowed implicitly")
-        )
+        decision, reason = bypassed if bypass else (Decision.IMPLICIT, str(source.allowance))
         yield from _probe(backend, decision, reason, source.network, listener)
     if bypass:
         vip = host_network(lb.vip)
